@@ -1,0 +1,1 @@
+"""The Django side of dbpool: backends, and the glue they share."""

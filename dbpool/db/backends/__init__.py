@@ -1,0 +1,1 @@
+"""Pooled ENGINE packages: ``postgresql`` and the historic ``postgresql_psycopg2``."""

@@ -1,0 +1,19 @@
+"""ENGINE ``dbpool.db.backends.postgresql``: Django's PostgreSQL backend, pooled.
+
+A thin subclass: everything version-specific comes from ``dbpool.compat``,
+everything pool-specific from ``dbpool.db.pooling``.
+"""
+from __future__ import absolute_import, division, print_function
+
+from dbpool import compat
+from dbpool.db.pooling import PoolingMixin
+
+
+class DatabaseCreation(compat.CreationHooks, compat.StockDatabaseCreation):
+    """Django's test-database creation, closing pooled connections first."""
+
+
+class DatabaseWrapper(compat.ConnectionHooks, PoolingMixin, compat.StockDatabaseWrapper):
+    """Django's PostgreSQL DatabaseWrapper whose connections come from a pool."""
+
+    creation_class = DatabaseCreation

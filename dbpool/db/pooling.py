@@ -1,0 +1,176 @@
+"""The Django-side glue every era shares: pool lookup, checkout and checkin.
+
+Era modules in ``dbpool.compat`` decide *when* to call these (which Django
+hook); this module decides *what* happens, the same on every release.
+"""
+from __future__ import absolute_import, division, print_function
+
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
+
+from dbpool import health, registry, stats
+from dbpool.db import errors as django_errors
+from dbpool.errors import PoolClosed, PoolTimeout
+from dbpool.forking import current_pid
+from dbpool.options import OPTION_NAMES, parse_pool_options
+from dbpool.pool import ConnectionPool
+from dbpool.pycompat import raise_from
+
+logger = logging.getLogger('dbpool')
+
+# Connection parameters that do not tell two targets apart: psycopg 3's
+# adapters map is rebuilt on every call, and follows the time zone, which
+# the session identity already covers.
+_UNKEYED_PARAMS = frozenset(['context'])
+
+
+def strip_pool_options(conn_params):
+    """Drop our OPTIONS keys from Django's (already copied) connection parameters."""
+    for name in OPTION_NAMES:
+        conn_params.pop(name, None)
+    return conn_params
+
+
+def close_pools_for_database(dbname):
+    """Close every pool connected to database ``dbname`` (before DROP or TEMPLATE)."""
+    return registry.close_pools(lambda pool: pool.dbname == dbname)
+
+
+def close_pools_for_alias(alias):
+    """Close every pool of one DATABASES alias."""
+    return registry.close_pools(lambda pool: pool.label == alias)
+
+
+def describe_target(conn_params):
+    """user@host:port/dbname, for messages: never the password."""
+    host = conn_params.get('host') or 'local socket'
+    port = conn_params.get('port')
+    where = '%s:%s' % (host, port) if port else host
+    return '%s@%s/%s' % (conn_params.get('user', ''), where, conn_params.get('dbname', ''))
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+class _Connector(object):
+    """Opens physical connections for one pool through a private wrapper.
+
+    A fresh wrapper per connection keeps Django's own get_new_connection
+    (driver set-up, adapters) without touching any thread's wrapper, so the
+    housekeeper thread can use it too.
+    """
+
+    def __init__(self, wrapper_class, settings_dict, alias, conn_params):
+        self._wrapper_class = wrapper_class
+        self._settings_dict = dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS']))
+        self._alias = alias
+        self._conn_params = conn_params
+
+    def __call__(self):
+        wrapper = self._wrapper_class(self._settings_dict, self._alias)
+        return wrapper._dbpool_open_physical(dict(self._conn_params))
+
+    def __repr__(self):
+        return '<dbpool connector for %s>' % self._alias
+
+
+class PoolingMixin(object):
+    """Pool glue for Django's DatabaseWrapper; the era's ConnectionHooks call it."""
+
+    _dbpool_entry = None
+    _dbpool_pool = None
+
+    def _dbpool_checkout(self, conn_params):
+        """Check a connection out of this target's pool and remember the entry."""
+        pool = self._dbpool_pool_for(conn_params)
+        try:
+            try:
+                entry = pool.checkout()
+            except PoolClosed:
+                # Closed between lookup and checkout (settings changed, test
+                # database dropped): the registry now has its successor.
+                pool = self._dbpool_pool_for(conn_params)
+                entry = pool.checkout()
+        except PoolTimeout as exc:
+            raise_from(django_errors.PoolTimeout(*exc.args), exc)
+        self._dbpool_entry = entry
+        self._dbpool_pool = pool
+        return entry.connection
+
+    def _dbpool_checkin(self):
+        """Give the current connection back (or close it, inside atomic())."""
+        entry, pool = self._dbpool_entry, self._dbpool_pool
+        self._dbpool_entry = self._dbpool_pool = None
+        if self.in_atomic_block:
+            # Django keeps the connection object on the wrapper after a close
+            # inside atomic() and raises on its next use; the pool must not
+            # hand the same session to somebody else meanwhile.
+            pool.discard(entry, stats.DISCARD_IN_ATOMIC)
+        else:
+            pool.checkin(entry)
+
+    def _dbpool_drop_inherited(self):
+        """Forget a connection opened before a fork, without closing it."""
+        entry = self._dbpool_entry
+        if entry is not None and entry.pid != current_pid():
+            self._dbpool_entry = self._dbpool_pool = None
+            self.connection = None
+            return True
+        return False
+
+    def _dbpool_pool_for(self, conn_params):
+        key = (self.alias,
+               tuple(sorted((name, _hashable(value)) for name, value in conn_params.items()
+                            if name not in _UNKEYED_PARAMS)),
+               self._dbpool_session_identity())
+        return registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
+
+    def _dbpool_new_pool(self, conn_params):
+        options = self._dbpool_checked_options()
+        target = describe_target(conn_params)
+        pool = ConnectionPool(
+            connect=_Connector(type(self), self.settings_dict, self.alias, conn_params),
+            options=options,
+            name="pool for alias '%s' (%s)" % (self.alias, target),
+            reset_sql=health.build_reset_sql(options.reset_on_return, self._dbpool_time_zone()),
+            label=self.alias,
+            dbname=conn_params.get('dbname'),
+        )
+        logger.info('dbpool: created %s with MAX_CONNS=%d, MIN_CONNS=%d',
+                    pool.name, options.max_conns, options.min_conns)
+        return pool
+
+    def _dbpool_refuse_native_pool(self):
+        """Django's own pool (OPTIONS['pool'], 5.1+) cannot run inside ours."""
+        if self.settings_dict['OPTIONS'].get('pool'):
+            raise ImproperlyConfigured(
+                "DATABASES['%s']['OPTIONS']['pool'] turns on Django's own connection pool, "
+                "which cannot run inside dbpool's. Remove 'pool' and size dbpool's pool "
+                "with MAX_CONNS and MIN_CONNS instead." % self.alias)
+
+    def _dbpool_checked_options(self):
+        """Parse our OPTIONS keys; ImproperlyConfigured names what to change."""
+        where = "DATABASES['%s']['OPTIONS']" % self.alias
+        settings_dict = self.settings_dict
+        try:
+            options = parse_pool_options(settings_dict['OPTIONS'], where)
+        except ValueError as exc:
+            raise ImproperlyConfigured(str(exc))
+        max_age = settings_dict.get('CONN_MAX_AGE', 0)
+        if max_age != 0:
+            raise ImproperlyConfigured(
+                "DATABASES['%s']['CONN_MAX_AGE'] is %r: persistent connections would pin "
+                "one pooled connection to each thread. Set CONN_MAX_AGE to 0 (the default); "
+                "the pool keeps connections open, and MAX_LIFETIME limits their age."
+                % (self.alias, max_age))
+        if settings_dict.get('CONN_HEALTH_CHECKS'):
+            # Django marks every connection from connect() as healthy, so
+            # a reused one must be checked by the pool at checkout instead.
+            options.test_on_borrow = True
+        return options

@@ -1,0 +1,43 @@
+"""PoolEntry: the pool's record of one physical connection."""
+from __future__ import absolute_import, division, print_function
+
+import random
+
+from dbpool.pycompat import monotonic
+
+
+class PoolEntry(object):
+    """One physical connection and what the pool knows of it.
+
+    It lives as long as the connection; a checkout only borrows it. The pool
+    owns every field; callers read ``connection``.
+    """
+
+    __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
+                 'checkouts', 'doomed')
+
+    def __init__(self, connection, pid, max_lifetime):
+        self.connection = connection
+        self.pid = pid
+        self.created_at = monotonic()
+        self.returned_at = self.created_at
+        # Up to 10 % early, so connections opened together do not all expire
+        # (and reconnect) in the same second.
+        self.expires_at = None
+        if max_lifetime:
+            self.expires_at = self.created_at + max_lifetime * (1.0 - random.random() * 0.1)
+        self.checkouts = 0
+        # Set when the pool is retired while the entry is checked out: the
+        # connection is closed at checkin instead of being kept.
+        self.doomed = False
+
+    def is_expired(self, now):
+        """True once the connection has outlived MAX_LIFETIME."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def __repr__(self):
+        try:
+            backend_pid = self.connection.info.backend_pid
+        except Exception:  # closed, or a driver without ``info``
+            backend_pid = None
+        return '<PoolEntry backend_pid=%s checkouts=%d>' % (backend_pid, self.checkouts)

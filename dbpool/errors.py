@@ -1,0 +1,14 @@
+"""The PoolError family raised by the core pool."""
+from __future__ import absolute_import, division, print_function
+
+
+class PoolError(Exception):
+    """Base class of every error the pool raises itself."""
+
+
+class PoolTimeout(PoolError):
+    """No connection became free within POOL_TIMEOUT."""
+
+
+class PoolClosed(PoolError):
+    """The pool was closed (retired, drained or inherited across a fork)."""

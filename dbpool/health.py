@@ -1,0 +1,135 @@
+"""Liveness checks and the reset on return, for psycopg2 and psycopg 3 alike.
+
+Both drivers expose what we need under the same names: ``closed``,
+``autocommit``, ``rollback()``, ``cursor()``, ``fileno()`` and
+``info.transaction_status`` (psycopg2 from 2.8).
+"""
+from __future__ import absolute_import, division, print_function
+
+import logging
+import select
+
+from dbpool.options import RESET_FULL
+
+logger = logging.getLogger('dbpool')
+
+TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE, the same value in both drivers
+
+# What DISCARD ALL does, spelt out: DISCARD ALL refuses to run inside a
+# transaction block, and a multi-statement query is one. Spelling it out lets
+# the time zone Django wants ride in the same round trip, so Django's own
+# check at the next checkout finds it already right and sends nothing.
+FULL_RESET_SQL = (
+    'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; '
+    'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; '
+    'DISCARD SEQUENCES; DEALLOCATE ALL'
+)
+
+
+def quote_literal(value):
+    """Quote ``value`` as an SQL string literal."""
+    return "'%s'" % value.replace("'", "''")
+
+
+def build_reset_sql(policy, time_zone=None):
+    """The SQL run when a connection is returned, or None for rollback only."""
+    if policy != RESET_FULL:
+        return None
+    sql = FULL_RESET_SQL
+    if time_zone:
+        # After RESET ALL, which would otherwise undo it.
+        sql += '; SET TIME ZONE %s' % quote_literal(time_zone)
+    return sql
+
+
+def is_closed(connection):
+    """True when the driver already knows the connection is unusable."""
+    return bool(connection.closed) or bool(getattr(connection, 'broken', False))
+
+
+def has_pending_input(connection):
+    """True when the server sent something while the connection sat idle.
+
+    An idle session receives nothing unless the server is closing it
+    (pg_terminate_backend, shutdown) or the socket died, so a readable socket
+    is a cheap hint (one system call, no round trip) to ping before use.
+    """
+    try:
+        fd = connection.fileno()
+    except Exception:
+        return True
+    if hasattr(select, 'poll'):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
+
+
+def run_unprepared(connection, sql):
+    """Execute ``sql`` on a fresh cursor, never as a server-side prepared statement."""
+    cursor = connection.cursor()
+    try:
+        if _is_psycopg2(connection):
+            cursor.execute(sql)
+        else:
+            # psycopg 3 with prepare_threshold set would PREPARE a query it
+            # has seen often, and a multi-statement one cannot be prepared.
+            # Going through execute() still lets psycopg see DEALLOCATE ALL
+            # and forget its own prepared statements.
+            cursor.execute(sql, prepare=False)
+    finally:
+        cursor.close()
+
+
+def _is_psycopg2(connection):
+    return type(connection).__module__.startswith('psycopg2')
+
+
+def end_transaction(connection):
+    """Roll back whatever transaction the session is in."""
+    if connection.info.transaction_status == TRANSACTION_IDLE:
+        return
+    connection.rollback()
+    if connection.info.transaction_status != TRANSACTION_IDLE:
+        # psycopg2 in autocommit ignores rollback() for a BEGIN it did not
+        # send itself (the borrower's own SQL); the server still needs one.
+        run_unprepared(connection, 'ROLLBACK')
+
+
+def ping(connection, query):
+    """Run ``query`` on a raw cursor; True if the server answered."""
+    try:
+        run_unprepared(connection, query)
+        end_transaction(connection)
+        return True
+    except Exception as exc:
+        logger.info('dbpool: health check failed: %s', exc)
+        return False
+
+
+def reset(connection, reset_sql):
+    """Return the session to a clean state; True on success, False if broken.
+
+    Rolls back what the borrower left open, puts the connection back into
+    autocommit (Django sets its own mode at the next checkout) and, with a
+    reset query, clears session state in one round trip.
+    """
+    try:
+        end_transaction(connection)
+        if not connection.autocommit:
+            connection.autocommit = True
+        if reset_sql:
+            run_unprepared(connection, reset_sql)
+        return connection.info.transaction_status == TRANSACTION_IDLE
+    except Exception as exc:
+        logger.info('dbpool: reset on return failed, closing the connection: %s', exc)
+        return False
+
+
+def close_quietly(connection):
+    """Close a connection, ignoring errors from one that is already dead."""
+    try:
+        connection.close()
+    except Exception:
+        pass

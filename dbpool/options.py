@@ -1,0 +1,123 @@
+"""Parse and check the pool's OPTIONS keys into a plain PoolOptions object."""
+from __future__ import absolute_import, division, print_function
+
+from dbpool.pycompat import integer_types, string_types
+
+RESET_FULL = 'full'
+RESET_ROLLBACK = 'rollback'
+RESET_POLICIES = (RESET_FULL, RESET_ROLLBACK)
+
+# Every key the pool reads from OPTIONS, with its default. They are removed
+# from the copy of the connection parameters before the driver sees them.
+DEFAULTS = {
+    'MAX_CONNS': 10,
+    'MIN_CONNS': None,          # None: MAX_CONNS if MAX_CONNS is given, else 0
+    'POOL_TIMEOUT': 30.0,       # seconds a checkout waits when all are busy
+    'MAX_LIFETIME': 3600.0,     # seconds; None or 0 keeps connections forever
+    'IDLE_TIMEOUT': 600.0,      # seconds; idle connections above MIN_CONNS close
+    'TEST_ON_BORROW': False,    # run TEST_ON_BORROW_QUERY at every checkout
+    'TEST_ON_BORROW_QUERY': 'SELECT 1',
+    'TEST_AFTER_IDLE': 5.0,     # seconds idle after which a checkout pings first
+    'RESET_ON_RETURN': RESET_FULL,
+}
+OPTION_NAMES = frozenset(DEFAULTS)
+
+
+class PoolOptions(object):
+    """The checked pool settings of one database alias."""
+
+    __slots__ = tuple(name.lower() for name in DEFAULTS)
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values[name])
+
+    def __repr__(self):
+        fields = ', '.join('%s=%r' % (n.upper(), getattr(self, n)) for n in self.__slots__)
+        return 'PoolOptions(%s)' % fields
+
+
+def split_pool_options(options):
+    """Return (pool keys, everything else) from an OPTIONS-like dict, copying both."""
+    pool = {}
+    rest = {}
+    for key, value in options.items():
+        if key in OPTION_NAMES:
+            pool[key] = value
+        else:
+            rest[key] = value
+    return pool, rest
+
+
+def parse_pool_options(options, where):
+    """Check the pool keys of ``options``; raise ValueError naming ``where`` and the key."""
+    given, _ = split_pool_options(options)
+    values = dict(DEFAULTS)
+    values.update(given)
+    checker = _Checker(where)
+
+    max_conns = checker.integer('MAX_CONNS', values['MAX_CONNS'], minimum=1)
+    min_conns = values['MIN_CONNS']
+    if min_conns is None:
+        # The historic django-db-pool kept MAX_CONNS connections open when
+        # MIN_CONNS was not given; a config that names no size stays light.
+        min_conns = max_conns if 'MAX_CONNS' in given else 0
+    min_conns = checker.integer('MIN_CONNS', min_conns, minimum=0)
+    if min_conns > max_conns:
+        raise ValueError(
+            'MIN_CONNS (%d) is greater than MAX_CONNS (%d) in %s; '
+            'set MIN_CONNS to at most MAX_CONNS.' % (min_conns, max_conns, where))
+
+    query = values['TEST_ON_BORROW_QUERY']
+    if not isinstance(query, string_types) or not query.strip():
+        checker.fail('TEST_ON_BORROW_QUERY', query, 'a non-empty SQL string such as "SELECT 1"')
+    policy = values['RESET_ON_RETURN']
+    if policy not in RESET_POLICIES:
+        checker.fail('RESET_ON_RETURN', policy, 'one of %s' % ', '.join(
+            "'%s'" % p for p in RESET_POLICIES))
+
+    return PoolOptions(
+        max_conns=max_conns,
+        min_conns=min_conns,
+        pool_timeout=checker.seconds('POOL_TIMEOUT', values['POOL_TIMEOUT']),
+        max_lifetime=checker.seconds('MAX_LIFETIME', values['MAX_LIFETIME'], optional=True),
+        idle_timeout=checker.seconds('IDLE_TIMEOUT', values['IDLE_TIMEOUT'], optional=True),
+        test_on_borrow=checker.boolean('TEST_ON_BORROW', values['TEST_ON_BORROW']),
+        test_on_borrow_query=query,
+        test_after_idle=checker.seconds('TEST_AFTER_IDLE', values['TEST_AFTER_IDLE'],
+                                        optional=True),
+        reset_on_return=policy,
+    )
+
+
+class _Checker(object):
+    """Type checks that raise one message shape naming the key and the value."""
+
+    def __init__(self, where):
+        self.where = where
+
+    def fail(self, key, value, expected):
+        raise ValueError('%s=%r in %s is not valid: %s must be %s.' % (
+            key, value, self.where, key, expected))
+
+    def integer(self, key, value, minimum):
+        if isinstance(value, bool) or not isinstance(value, integer_types) or value < minimum:
+            self.fail(key, value, 'a whole number of at least %d' % minimum)
+        return int(value)
+
+    def seconds(self, key, value, optional=False):
+        # None (or 0 for the optional limits) switches a limit off.
+        if optional and (value is None or value == 0):
+            return None
+        if isinstance(value, bool) or not isinstance(value, integer_types + (float,)) \
+                or value < 0 or (not optional and value == 0):
+            expected = 'a number of seconds greater than 0'
+            if optional:
+                expected += ', or None to switch it off'
+            self.fail(key, value, expected)
+        return float(value)
+
+    def boolean(self, key, value):
+        if not isinstance(value, bool):
+            self.fail(key, value, 'True or False')
+        return value

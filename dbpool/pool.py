@@ -1,0 +1,381 @@
+"""ConnectionPool: checkout, checkin, the waiting queue and sizing.
+
+The pool knows nothing of Django: it is handed a ``connect()`` callable that
+returns a new driver connection, and PoolOptions. Everything slow (opening,
+pinging, resetting, closing) happens outside the lock; the lock only guards
+the bookkeeping below.
+"""
+from __future__ import absolute_import, division, print_function
+
+import collections
+import logging
+import threading
+
+from dbpool import health, stats
+from dbpool.entry import PoolEntry
+from dbpool.errors import PoolClosed, PoolTimeout
+from dbpool.forking import current_pid
+from dbpool.pycompat import monotonic
+
+logger = logging.getLogger('dbpool')
+
+# How long close() waits for connections still being opened, so that a
+# DROP DATABASE right after it does not meet a connection born a moment later.
+CLOSE_WAIT_S = 10.0
+
+
+class _Waiter(object):
+    """A checkout blocked on a full pool, served in arrival order.
+
+    The pool serves a waiter by setting ``entry`` (a connection to use) or
+    ``slot`` (room to open one). A waiter that times out removes itself under
+    the pool lock, so a served waiter is always still there to take it.
+    """
+
+    __slots__ = ('condition', 'served', 'entry', 'closed')
+
+    def __init__(self, lock):
+        self.condition = threading.Condition(lock)
+        self.served = False
+        self.entry = None
+        self.closed = False
+
+
+class ConnectionPool(object):
+    """A bounded, thread-safe pool of connections to one database target."""
+
+    def __init__(self, connect, options, name='pool', reset_sql=None, label=None, dbname=None):
+        self.name = name          # for messages: never holds a password
+        self.label = label        # the Django alias, for statistics
+        self.dbname = dbname      # so a DROP DATABASE can close what points at it
+        self.options = options
+        self._connect = connect
+        self._reset_sql = reset_sql
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # for close() only
+        self._idle = []           # a stack: the most recently returned on top
+        self._in_use = set()
+        self._opening = 0         # slots reserved for connections being opened
+        self._waiters = collections.deque()
+        self._closed = False
+        self._counters = stats.new_counters()
+
+    def __repr__(self):
+        return '<ConnectionPool %s>' % self.name
+
+    # -- Checkout ---------------------------------------------------------
+
+    def checkout(self, timeout=None):
+        """Return a PoolEntry whose connection is the caller's until checkin()."""
+        entry = self._take(self.options.pool_timeout if timeout is None else timeout)
+        while entry is not None:
+            reason = self._unusable_reason(entry)
+            if reason is None:
+                return entry
+            # Keep the slot: open a replacement in its place, so a pool of
+            # dead connections heals without the caller seeing an error.
+            self._discard(entry, reason, keep_slot=True)
+            entry = None
+        return self._open_in_slot()
+
+    def _take(self, timeout):
+        """An idle entry, or None when the caller now holds a slot to open one."""
+        with self._lock:
+            if self._closed:
+                raise PoolClosed('%s is closed' % self.name)
+            self._counters[stats.CHECKOUTS] += 1
+            if self._idle:
+                entry = self._idle.pop()
+                self._in_use.add(entry)
+                return entry
+            if self._size() < self.options.max_conns:
+                self._opening += 1
+                return None
+            return self._wait(timeout)
+
+    def _wait(self, timeout):
+        # Called with the lock held; Condition.wait releases it while blocked.
+        # Keep our own deadline: on 2.7 wait() does not say whether it timed out.
+        waiter = _Waiter(self._lock)
+        self._waiters.append(waiter)
+        started = monotonic()
+        deadline = started + timeout
+        while not waiter.served:
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                break
+            waiter.condition.wait(remaining)
+        waited = monotonic() - started
+        if not waiter.served:
+            self._waiters.remove(waiter)
+            self._counters[stats.CHECKOUT_TIMEOUTS] += 1
+            message = self._timeout_message(waited)
+            logger.warning('dbpool: %s', message)
+            raise PoolTimeout(message)
+        wait_ms = waited * 1000.0
+        self._counters[stats.CHECKOUTS_WAITED] += 1
+        self._counters[stats.WAIT_MS_TOTAL] += wait_ms
+        self._counters[stats.WAIT_MS_MAX] = max(self._counters[stats.WAIT_MS_MAX], wait_ms)
+        if waiter.closed:
+            raise PoolClosed('%s was closed while waiting' % self.name)
+        return waiter.entry
+
+    def _timeout_message(self, waited):
+        return (
+            '%s waited %.1f s for a connection: %d of MAX_CONNS=%d in use, %d waiting. '
+            "Raise OPTIONS['MAX_CONNS'] or OPTIONS['POOL_TIMEOUT'], or look for a thread "
+            'that keeps its connection checked out.' % (
+                self.name, waited, len(self._in_use) + self._opening,
+                self.options.max_conns, len(self._waiters)))
+
+    def _unusable_reason(self, entry):
+        """None if the idle ``entry`` may be handed out, else why it may not."""
+        connection = entry.connection
+        if health.is_closed(connection):
+            return stats.DISCARD_BROKEN
+        now = monotonic()
+        if entry.is_expired(now):
+            return stats.DISCARD_LIFETIME
+        options = self.options
+        if (options.test_on_borrow
+                or (options.test_after_idle is not None
+                    and now - entry.returned_at >= options.test_after_idle)
+                or health.has_pending_input(connection)):
+            self._count(stats.HEALTH_CHECKS)
+            if not health.ping(connection, options.test_on_borrow_query):
+                return stats.DISCARD_BROKEN
+        entry.checkouts += 1
+        return None
+
+    def _open_in_slot(self):
+        """Open a connection in a slot the caller reserved, and check it out."""
+        entry = self._open_entry()
+        with self._lock:
+            self._opening -= 1
+            if not self._closed:
+                self._in_use.add(entry)
+                entry.checkouts += 1
+                return entry
+            self._changed.notify_all()
+        health.close_quietly(entry.connection)
+        raise PoolClosed('%s was closed while connecting' % self.name)
+
+    def _open_entry(self):
+        # Called holding a reserved slot; gives the slot back if connect fails.
+        try:
+            connection = self._connect()
+        except Exception:
+            with self._lock:
+                self._opening -= 1
+                self._counters[stats.CONNECT_FAILURES] += 1
+                self._pass_slot_on()
+                self._changed.notify_all()
+            raise
+        entry = PoolEntry(connection, current_pid(), self.options.max_lifetime)
+        self._count(stats.CONNECTIONS_CREATED)
+        logger.debug('dbpool: %s opened %r', self.name, entry)
+        return entry
+
+    # -- Checkin ----------------------------------------------------------
+
+    def checkin(self, entry):
+        """Take back a checked-out entry: reset it and keep it, or close it."""
+        if entry.pid != current_pid():
+            # Opened by our parent before a fork: not ours to reset or close.
+            return
+        reason = self._return_reason(entry)
+        if reason is not None:
+            self._discard(entry, reason)
+            return
+        with self._lock:
+            if self._closed or entry.doomed:
+                reason = stats.DISCARD_RETIRED
+            else:
+                entry.returned_at = monotonic()
+                self._in_use.discard(entry)
+                self._hand_over(entry)
+                return
+        self._discard(entry, reason)
+
+    def _return_reason(self, entry):
+        """None if the returned ``entry`` can be kept, else why not (resets it)."""
+        if entry.doomed or self._closed:
+            return stats.DISCARD_RETIRED
+        connection = entry.connection
+        if health.is_closed(connection):
+            return stats.DISCARD_BROKEN
+        if entry.is_expired(monotonic()):
+            return stats.DISCARD_LIFETIME
+        self._count(stats.RESETS)
+        if not health.reset(connection, self._reset_sql):
+            return stats.DISCARD_RESET_FAILED
+        return None
+
+    def discard(self, entry, reason=stats.DISCARD_BROKEN):
+        """Close a checked-out entry instead of returning it."""
+        if entry.pid != current_pid():
+            return
+        self._discard(entry, reason)
+
+    def _discard(self, entry, reason, keep_slot=False):
+        with self._lock:
+            self._in_use.discard(entry)
+            self._counters['discarded_' + reason] += 1
+            if keep_slot:
+                self._opening += 1
+            else:
+                self._pass_slot_on()
+        logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
+        health.close_quietly(entry.connection)
+
+    def _hand_over(self, entry):
+        # Lock held. The first waiter gets the entry; else it goes on the stack.
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            self._in_use.add(entry)
+            waiter.entry = entry
+            waiter.served = True
+            waiter.condition.notify()
+        else:
+            self._idle.append(entry)
+
+    def _pass_slot_on(self):
+        # Lock held, a slot just freed: the first waiter may open a connection.
+        if self._waiters and self._size() < self.options.max_conns:
+            waiter = self._waiters.popleft()
+            self._opening += 1
+            waiter.served = True
+            waiter.condition.notify()
+
+    # -- Housekeeping ---------------------------------------------------------
+
+    def run_housekeeping(self):
+        """Close idle connections past their age or idle limit; refill to MIN_CONNS."""
+        to_close, to_open = self._plan_housekeeping(monotonic())
+        for entry, reason in to_close:
+            logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
+            health.close_quietly(entry.connection)
+        for _ in range(to_open):
+            if not self._open_idle():
+                break
+
+    def _plan_housekeeping(self, now):
+        options = self.options
+        to_close = []
+        with self._lock:
+            if self._closed:
+                return [], 0
+            kept = []
+            # The stack's bottom holds the longest idle; retire from there.
+            for entry in self._idle:
+                reason = None
+                if entry.is_expired(now):
+                    reason = stats.DISCARD_LIFETIME
+                elif (options.idle_timeout is not None
+                      and now - entry.returned_at >= options.idle_timeout
+                      and self._size() - len(to_close) > options.min_conns):
+                    reason = stats.DISCARD_IDLE
+                if reason is None:
+                    kept.append(entry)
+                else:
+                    to_close.append((entry, reason))
+                    self._counters['discarded_' + reason] += 1
+            self._idle = kept
+            to_open = max(0, options.min_conns - self._size())
+            self._opening += to_open
+        return to_close, to_open
+
+    def _open_idle(self):
+        """Open one connection in a reserved slot and make it idle; False on failure."""
+        try:
+            entry = self._open_entry()
+        except Exception as exc:
+            logger.warning('dbpool: %s could not open a connection to keep MIN_CONNS=%d: %s',
+                           self.name, self.options.min_conns, exc)
+            return False
+        with self._lock:
+            self._opening -= 1
+            if not self._closed:
+                self._hand_over(entry)
+                return True
+            self._changed.notify_all()
+        health.close_quietly(entry.connection)
+        return False
+
+    # -- Closing ------------------------------------------------------------
+
+    def close(self):
+        """Close idle connections now and checked-out ones when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            for entry in self._in_use:
+                entry.doomed = True
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.closed = waiter.served = True
+                waiter.condition.notify()
+            self._counters['discarded_' + stats.DISCARD_RETIRED] += len(idle)
+            deadline = monotonic() + CLOSE_WAIT_S
+            while self._opening and monotonic() < deadline:
+                self._changed.wait(deadline - monotonic())
+        for entry in idle:
+            health.close_quietly(entry.connection)
+        if idle:
+            logger.info('dbpool: %s closed, %d idle connections closed', self.name, len(idle))
+
+    @property
+    def closed(self):
+        """True once close() was called."""
+        return self._closed
+
+    def abandon(self):
+        """Forget every connection without closing it (the process was forked).
+
+        Closing would send the server a goodbye on a socket the parent still
+        uses; the caller keeps this pool referenced so the driver never
+        closes them on garbage collection either.
+        """
+        self._closed = True
+        self._waiters = collections.deque()
+
+    # -- Statistics -----------------------------------------------------------
+
+    def stats(self):
+        """A snapshot of the live measures and counters."""
+        with self._lock:
+            return self._snapshot()
+
+    def pop_stats(self):
+        """Like stats(), then zero the counters."""
+        with self._lock:
+            snapshot = self._snapshot()
+            self._counters = stats.new_counters()
+            return snapshot
+
+    def _snapshot(self):
+        snapshot = dict(self._counters)
+        snapshot.update({
+            stats.CONNECTIONS_OPEN: len(self._idle) + len(self._in_use),
+            stats.CONNECTIONS_IDLE: len(self._idle),
+            stats.CONNECTIONS_IN_USE: len(self._in_use),
+            stats.CONNECTIONS_OPENING: self._opening,
+            stats.WAITING: len(self._waiters),
+            'max_conns': self.options.max_conns,
+            'min_conns': self.options.min_conns,
+            'closed': self._closed,
+            'name': self.name,
+            'alias': self.label,
+            'dbname': self.dbname,
+        })
+        return snapshot
+
+    # -- Helpers ----------------------------------------------------------------
+
+    def _size(self):
+        # Lock held: connections that exist or are being opened.
+        return len(self._idle) + len(self._in_use) + self._opening
+
+    def _count(self, key):
+        with self._lock:
+            self._counters[key] += 1

@@ -1,0 +1,1 @@
+"""Test helpers for dbpool (no Django): see ``dbpool.testing.pgcluster``."""

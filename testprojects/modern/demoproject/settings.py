@@ -1,0 +1,114 @@
+"""Settings of the dbpool demo project (Django 4.2 to 6.1).
+
+The database comes from ``DATABASE_URL`` (postgres://user:pw@host:port/db) or,
+when that is unset, from a private throwaway PostgreSQL cluster started for
+this process and removed when it exits (``dbpool.testing.pgcluster``).
+
+Environment knobs:
+
+- ``DBPOOL_ENGINE``: the ENGINE; default ``dbpool.db.backends.postgresql``.
+  ``dbpool.db.backends.postgresql_psycopg2`` is the historic alias, and
+  ``django.db.backends.postgresql`` is Django's stock backend, for comparison.
+- ``DBPOOL_MAX_CONNS`` / ``DBPOOL_MIN_CONNS``: pool size (default 4 / 1).
+- ``DBPOOL_LOG``: set to show the ``dbpool`` logger at INFO (or set it to a
+  level name such as ``DEBUG``).
+"""
+from __future__ import absolute_import, division, print_function
+
+import os
+import sys
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+try:
+    import dbpool  # noqa: F401
+except ImportError:
+    # Running from a checkout without PYTHONPATH: dbpool is two levels up.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(BASE_DIR)))
+
+from dbpool.testing.pgcluster import database_settings_from_env  # noqa: E402
+
+SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', 'dbpool-demo-not-a-secret')
+DEBUG = False
+ALLOWED_HOSTS = ['127.0.0.1', 'localhost', 'testserver']
+
+INSTALLED_APPS = [
+    'django.contrib.contenttypes',
+    'django.contrib.auth',
+    'shop',
+]
+
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
+]
+
+ROOT_URLCONF = 'demoproject.urls'
+WSGI_APPLICATION = 'demoproject.wsgi.application'
+TEMPLATES = []
+
+LANGUAGE_CODE = 'en-us'
+TIME_ZONE = 'UTC'
+USE_I18N = False
+USE_TZ = True
+DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
+
+# -- Database -----------------------------------------------------------------
+
+POOLED_ENGINES = ('dbpool.db.backends.postgresql', 'dbpool.db.backends.postgresql_psycopg2')
+# Every connection of the app carries this name, so a watcher can count them
+# in pg_stat_activity apart from its own (see the serve_demo command).
+APPLICATION_NAME = 'dbpool-demo'
+
+_database, _cluster = database_settings_from_env()
+if _cluster is not None:
+    # Child processes (the autoreloader's, --parallel workers started with
+    # spawn) import these settings again: let them reuse this cluster, which
+    # lives as long as this process.
+    os.environ['DATABASE_URL'] = _cluster.url()
+    sys.stderr.write('demoproject: started a private PostgreSQL cluster on %s:%s '
+                     '(removed at exit)\n' % (_cluster.host, _cluster.port))
+
+ENGINE = os.environ.get('DBPOOL_ENGINE') or 'dbpool.db.backends.postgresql'
+_options = {'application_name': APPLICATION_NAME}
+if ENGINE in POOLED_ENGINES:
+    _options.update({
+        'MAX_CONNS': int(os.environ.get('DBPOOL_MAX_CONNS') or 4),
+        'MIN_CONNS': int(os.environ.get('DBPOOL_MIN_CONNS') or 1),
+        'POOL_TIMEOUT': 10,
+    })
+
+DATABASES = {
+    'default': dict(_database, ENGINE=ENGINE, OPTIONS=_options),
+}
+
+# -- Logging ------------------------------------------------------------------
+
+_log_level = (os.environ.get('DBPOOL_LOG') or '').strip().upper()
+if _log_level and _log_level not in ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'):
+    _log_level = 'INFO'
+
+LOGGING = {
+    'version': 1,
+    'disable_existing_loggers': False,
+    'formatters': {
+        'plain': {'format': '%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s'},
+    },
+    'handlers': {
+        'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'},
+    },
+    'loggers': {
+        # With DEBUG off Django would only mail a 500's traceback: print it.
+        'django.request': {
+            'handlers': ['console'],
+            'level': 'ERROR',
+            'propagate': False,
+        },
+        'dbpool': {
+            'handlers': ['console'],
+            'level': _log_level or 'WARNING',
+            'propagate': False,
+        },
+    },
+}

@@ -1,0 +1,63 @@
+"""Django configured once for the backend tests, on the server under test."""
+from __future__ import absolute_import, division, print_function
+
+import os
+
+import pytest
+
+ENGINE = os.environ.get('DBPOOL_TEST_ENGINE', 'dbpool.db.backends.postgresql')
+
+
+def alias_settings(engine=ENGINE, **options):
+    from tests.support import database
+    settings_dict = database()
+    settings_dict.update(ENGINE=engine, OPTIONS=options)
+    return settings_dict
+
+
+def configure_django():
+    import django
+    from django.conf import settings
+    if settings.configured:
+        return
+    settings.configure(
+        DATABASES={
+            'default': alias_settings(MAX_CONNS=4, MIN_CONNS=0, POOL_TIMEOUT=5,
+                                      application_name='dbpool-default'),
+            # The historic configuration, verbatim.
+            'historic': alias_settings('dbpool.db.backends.postgresql_psycopg2', MAX_CONNS=1),
+            'tiny': alias_settings(MAX_CONNS=1, POOL_TIMEOUT=0.3,
+                                   application_name='dbpool-tiny'),
+            'stock': alias_settings('django.db.backends.postgresql',
+                                    application_name='dbpool-stock'),
+        },
+        USE_TZ=True,
+        TIME_ZONE='UTC',
+        INSTALLED_APPS=['django.contrib.contenttypes'],
+        ROOT_URLCONF='tests.backends.urls',
+        ALLOWED_HOSTS=['testserver'],
+        SECRET_KEY='dbpool-tests',
+        MIDDLEWARE=[],
+    )
+    django.setup()
+
+
+configure_django()
+
+
+@pytest.fixture(autouse=True)
+def fresh_pools():
+    """Every test starts and ends with no connection and no pool."""
+    from django.db import connections
+    from dbpool import registry
+    yield
+    connections.close_all()
+    registry.close_pools()
+
+
+@pytest.fixture
+def admin():
+    from tests.support import Admin
+    admin = Admin()
+    yield admin
+    admin.close()

@@ -1,0 +1,87 @@
+from __future__ import absolute_import, division, print_function
+
+import uuid
+
+import pytest
+
+from dbpool import registry
+from dbpool.health import build_reset_sql
+from dbpool.options import parse_pool_options
+from dbpool.pool import ConnectionPool
+from tests.support import Admin, available_drivers, connect_kwargs, database
+
+BASE_OPTIONS = {'MAX_CONNS': 4, 'MIN_CONNS': 0, 'POOL_TIMEOUT': 5}
+
+
+@pytest.fixture(params=available_drivers(), ids=lambda driver: driver.__name__)
+def driver(request):
+    """Every contract test runs on each installed driver."""
+    return request.param
+
+
+@pytest.fixture
+def app_name():
+    """A unique application_name, so a test can find its own sessions."""
+    return 'dbpool-test-%s' % uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def admin():
+    admin = Admin()
+    yield admin
+    admin.close()
+
+
+class PoolFactory(object):
+    """Makes pools on the server under test and closes them afterwards."""
+
+    def __init__(self, driver, app_name, settings_dict=None, **connect_extra):
+        self.connect_extra = connect_extra
+        self.driver = driver
+        self.app_name = app_name
+        self.settings_dict = settings_dict or database()
+        self.pools = []
+        self.connects = 0
+
+    def connect(self):
+        self.connects += 1
+        kwargs = connect_kwargs(self.settings_dict, self.app_name)
+        kwargs.update(self.connect_extra)
+        return self.driver.connect(**kwargs)
+
+    def __call__(self, **options):
+        values = dict(BASE_OPTIONS, **options)
+        parsed = parse_pool_options(values, 'the test')
+        pool = ConnectionPool(self.connect, parsed, name='test pool', label='test',
+                              reset_sql=build_reset_sql(parsed.reset_on_return, 'UTC'))
+        self.pools.append(pool)
+        return pool
+
+    def close(self):
+        for pool in self.pools:
+            pool.close()
+
+
+@pytest.fixture
+def make_pool(driver, app_name):
+    factory = PoolFactory(driver, app_name)
+    yield factory
+    factory.close()
+    registry.close_pools()
+
+
+def run_sql(connection, sql, params=None):
+    """Execute on a raw cursor; the first column of the first row, if any."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        if cursor.description is None:
+            return None
+        row = cursor.fetchone()
+        return row[0] if row else None
+    finally:
+        cursor.close()
+
+
+def backend_pid(connection):
+    return run_sql(connection, 'SELECT pg_backend_pid()')

@@ -1,0 +1,116 @@
+"""Whatever a borrower did to its session is gone for the next borrower."""
+from __future__ import absolute_import, division, print_function
+
+import pytest
+
+from dbpool import stats
+from tests.core.conftest import backend_pid, run_sql
+
+ROLE = 'dbpool_test_role'
+
+# (what the borrower does, a probe, the probe's answer on a clean session)
+SESSION_STATE = {
+    'search_path': (['SET search_path TO pg_catalog'], 'SHOW search_path', '"$user", public'),
+    'time_zone': (["SET TIME ZONE 'Asia/Tokyo'"],
+                  "SELECT current_setting('TimeZone') <> 'Asia/Tokyo'", True),
+    'statement_timeout': (["SET statement_timeout = '1s'"], 'SHOW statement_timeout', '0'),
+    'role': (['SET ROLE %s' % ROLE], 'SELECT current_user = session_user', True),
+    'session_authorization': (['SET SESSION AUTHORIZATION %s' % ROLE],
+                              'SELECT session_user <> %r' % ROLE, True),
+    'temp_table': (['CREATE TEMP TABLE dbpool_tmp (x int)'],
+                   "SELECT to_regclass('pg_temp.dbpool_tmp') IS NULL", True),
+    'advisory_lock': (['SELECT pg_advisory_lock(4242)'],
+                      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                      'AND pid = pg_backend_pid()', 0),
+    'prepared_statement': (['PREPARE dbpool_stmt AS SELECT 1'],
+                           'SELECT count(*) FROM pg_prepared_statements', 0),
+    'listen': (['LISTEN dbpool_channel'], 'SELECT count(*) FROM pg_listening_channels()', 0),
+    'cursor_with_hold': (['BEGIN', 'DECLARE dbpool_cur CURSOR WITH HOLD FOR SELECT 1', 'COMMIT'],
+                         'SELECT count(*) FROM pg_cursors', 0),
+    'open_transaction': (['BEGIN', 'SET LOCAL search_path TO pg_catalog'],
+                         "SELECT current_setting('transaction_isolation') IS NOT NULL "
+                         "AND current_setting('search_path') = '\"$user\", public'", True),
+    'aborted_transaction': (['BEGIN', 'SELECT 1 / 0'], 'SELECT 1', 1),
+}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def test_role():
+    from tests.support import Admin
+    admin = Admin()
+    if not admin.query('SELECT 1 FROM pg_roles WHERE rolname = %s', [ROLE]):
+        admin.query('CREATE ROLE %s' % ROLE)
+    admin.close()
+
+
+def dirty_the_session(connection, statements):
+    for sql in statements:
+        try:
+            run_sql(connection, sql)
+        except Exception:
+            # The aborted-transaction case fails on purpose and stays aborted.
+            break
+
+
+@pytest.mark.parametrize('case', sorted(SESSION_STATE))
+def test_full_reset_clears_session_state_before_the_next_checkout(make_pool, case):
+    statements, probe, clean = SESSION_STATE[case]
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    entry.connection.autocommit = True  # as Django leaves it by default
+    first_pid = backend_pid(entry.connection)
+    assert run_sql(entry.connection, probe) == clean
+    dirty_the_session(entry.connection, statements)
+    pool.checkin(entry)
+    entry = pool.checkout()
+    # The same session came back (not a new connection), yet it is clean.
+    assert backend_pid(entry.connection) == first_pid
+    assert run_sql(entry.connection, probe) == clean
+    pool.checkin(entry)
+    assert pool.stats()[stats.CONNECTIONS_CREATED] == 1
+
+
+def test_the_time_zone_reset_leaves_nothing_for_django_to_send(make_pool):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    entry.connection.autocommit = True
+    dirty_the_session(entry.connection, ["SET TIME ZONE 'Asia/Tokyo'"])
+    pool.checkin(entry)
+    entry = pool.checkout()
+    # Reported by the server in the reset's own round trip; Django reads this.
+    assert entry.connection.info.parameter_status('TimeZone') == 'UTC'
+    pool.checkin(entry)
+
+
+def test_rollback_policy_ends_the_transaction_but_keeps_session_settings(make_pool):
+    pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN='rollback')
+    entry = pool.checkout()
+    entry.connection.autocommit = True
+    dirty_the_session(entry.connection, ['SET search_path TO pg_catalog', 'BEGIN',
+                                         'SELECT 1'])
+    pool.checkin(entry)
+    entry = pool.checkout()
+    assert entry.connection.info.transaction_status == 0
+    assert run_sql(entry.connection, 'SHOW search_path') == 'pg_catalog'
+    pool.checkin(entry)
+
+
+def test_psycopg3_prepared_statements_keep_working_across_the_reset(app_name):
+    # psycopg 3 only: psycopg2 keeps no prepared statements of its own.
+    psycopg = pytest.importorskip('psycopg')
+    from tests.core.conftest import PoolFactory
+    factory = PoolFactory(psycopg, app_name, prepare_threshold=0)
+    try:
+        pool = factory(MAX_CONNS=1)
+        for _ in range(3):
+            entry = pool.checkout()
+            entry.connection.autocommit = True
+            # Prepared at once (threshold 0); the reset's DEALLOCATE ALL must
+            # make psycopg forget it too, or this fails on the next round.
+            assert run_sql(entry.connection, 'SELECT %s::int + 1', [41]) == 42
+            pool.checkin(entry)
+        snapshot = pool.stats()
+        assert snapshot[stats.CONNECTIONS_CREATED] == 1
+        assert snapshot['discarded_' + stats.DISCARD_RESET_FAILED] == 0
+    finally:
+        factory.close()

@@ -1,0 +1,82 @@
+"""Shared test helpers: the database under test and a raw admin connection."""
+from __future__ import absolute_import, division, print_function
+
+import atexit
+import importlib
+import threading
+
+from dbpool.testing.pgcluster import database_settings_from_env
+
+_database = {}
+_lock = threading.Lock()
+
+
+def database():
+    """NAME/USER/PASSWORD/HOST/PORT of the server under test (one per process)."""
+    with _lock:
+        if not _database:
+            settings_dict, cluster = database_settings_from_env()
+            _database.update(settings_dict)
+            if cluster is not None:
+                atexit.register(cluster.destroy)
+    return dict(_database)
+
+
+def available_drivers():
+    """The PostgreSQL driver modules importable here: psycopg2 and/or psycopg."""
+    drivers = []
+    for name in ('psycopg2', 'psycopg'):
+        try:
+            drivers.append(importlib.import_module(name))
+        except ImportError:
+            pass
+    return drivers
+
+
+def connect_kwargs(settings_dict, application_name=None):
+    """Driver keyword arguments for a Django-style settings dict."""
+    kwargs = {
+        'dbname': settings_dict['NAME'],
+        'user': settings_dict['USER'],
+        'password': settings_dict['PASSWORD'],
+        'host': settings_dict['HOST'],
+        'port': settings_dict['PORT'],
+    }
+    if application_name:
+        kwargs['application_name'] = application_name
+    return kwargs
+
+
+class Admin(object):
+    """A separate autocommit connection that watches and harms the others."""
+
+    def __init__(self, settings_dict=None):
+        driver = available_drivers()[0]
+        self.connection = driver.connect(**connect_kwargs(settings_dict or database()))
+        self.connection.autocommit = True
+
+    def query(self, sql, params=None):
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            if cursor.description is None:
+                return []
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def backend_pids(self, application_name):
+        """Server pids of the sessions with this application_name."""
+        rows = self.query('SELECT pid FROM pg_stat_activity WHERE application_name = %s',
+                          [application_name])
+        return sorted(row[0] for row in rows)
+
+    def terminate(self, application_name):
+        """pg_terminate_backend every session with this application_name."""
+        rows = self.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+            'WHERE application_name = %s', [application_name])
+        return len(rows)
+
+    def close(self):
+        self.connection.close()

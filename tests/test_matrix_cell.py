@@ -1,0 +1,23 @@
+"""The environment is the cell tox says it is (catches a mistyped pin)."""
+from __future__ import absolute_import, division, print_function
+
+import os
+
+import pytest
+
+EXPECT_DJANGO = os.environ.get('DBPOOL_EXPECT_DJANGO')
+EXPECT_DRIVER = os.environ.get('DBPOOL_EXPECT_DRIVER')
+
+
+@pytest.mark.skipif(not EXPECT_DJANGO, reason='outside tox: no DBPOOL_EXPECT_DJANGO')
+def test_django_version_matches_the_cell():
+    import django
+    assert '%d.%d' % django.VERSION[:2] == EXPECT_DJANGO
+
+
+@pytest.mark.skipif(not EXPECT_DRIVER, reason='outside tox: no DBPOOL_EXPECT_DRIVER')
+def test_django_uses_the_driver_of_the_cell():
+    from tests.backends.conftest import configure_django
+    configure_django()
+    from django.db import connections
+    assert connections['default'].Database.__name__ == EXPECT_DRIVER
