@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 import atexit
 import importlib
 import threading
+import time
 
 from dbpool.testing.pgcluster import database_settings_from_env
 
@@ -80,3 +81,37 @@ class Admin(object):
 
     def close(self):
         self.connection.close()
+
+
+def run_threads_and_watch(admin, application_name, work, threads=16):
+    """Run ``work()`` in ``threads`` threads while sampling the server.
+
+    Returns (the most sessions with ``application_name`` seen at once, the
+    exceptions the threads raised).
+    """
+    peak = [0]
+    errors = []
+    running = threading.Event()
+    running.set()
+
+    def sample():
+        while running.is_set():
+            peak[0] = max(peak[0], len(admin.backend_pids(application_name)))
+            time.sleep(0.005)
+
+    def guarded():
+        try:
+            work()
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    workers = [threading.Thread(target=guarded) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    running.clear()
+    sampler.join()
+    return peak[0], errors

@@ -15,6 +15,7 @@ from django.db import OperationalError, connection, connections, transaction
 import dbpool
 from dbpool import stats
 from dbpool.errors import PoolTimeout
+from tests.support import run_threads_and_watch
 
 
 def backend_pid(alias='default'):
@@ -101,38 +102,18 @@ def test_pool_keys_never_reach_the_driver_and_other_options_do(admin):
 
 
 def test_threads_share_one_bounded_pool(admin):
-    peak = [0]
-    running = threading.Event()
-    running.set()
-    errors = []
-
-    def sample():
-        while running.is_set():
-            peak[0] = max(peak[0], len(admin.backend_pids('dbpool-default')))
-            time.sleep(0.005)
-
     def work():
         try:
             for _ in range(10):
                 with connection.cursor() as cursor:
                     cursor.execute('SELECT pg_sleep(0.002)')
                 connection.close()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
         finally:
             connections.close_all()
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    workers = [threading.Thread(target=work) for _ in range(16)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    running.clear()
-    sampler.join()
+    peak, errors = run_threads_and_watch(admin, 'dbpool-default', work, threads=16)
     assert errors == []
-    assert 1 <= peak[0] <= 4
+    assert 1 <= peak <= 4
     assert pool_of('default')[stats.CHECKOUTS] == 160
 
 

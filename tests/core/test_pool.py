@@ -10,6 +10,7 @@ import pytest
 from dbpool import stats
 from dbpool.errors import PoolClosed, PoolTimeout
 from tests.core.conftest import backend_pid, run_sql
+from tests.support import run_threads_and_watch
 
 
 def wait_until(predicate, timeout=10.0):
@@ -34,41 +35,21 @@ def test_a_returned_connection_is_reused_by_the_next_checkout(make_pool):
 
 def test_never_more_than_max_conns_are_open_under_16_threads(make_pool, admin, app_name):
     pool = make_pool(MAX_CONNS=4, POOL_TIMEOUT=30)
-    peak = [0]
-    errors = []
-    running = threading.Event()
-    running.set()
-
-    def sample():
-        while running.is_set():
-            peak[0] = max(peak[0], len(admin.backend_pids(app_name)))
-            time.sleep(0.005)
 
     def work():
-        try:
-            for _ in range(15):
-                entry = pool.checkout()
-                try:
-                    run_sql(entry.connection, 'SELECT pg_sleep(0.002)')
-                finally:
-                    pool.checkin(entry)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(15):
+            entry = pool.checkout()
+            try:
+                run_sql(entry.connection, 'SELECT pg_sleep(0.002)')
+            finally:
+                pool.checkin(entry)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    workers = [threading.Thread(target=work) for _ in range(16)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    running.clear()
-    sampler.join()
+    peak, errors = run_threads_and_watch(admin, app_name, work, threads=16)
     snapshot = pool.stats()
     assert errors == []
     assert snapshot[stats.CHECKOUTS] == 16 * 15
     assert snapshot[stats.CHECKOUTS_WAITED] > 0
-    assert 1 <= peak[0] <= 4
+    assert 1 <= peak <= 4
     assert snapshot[stats.CONNECTIONS_CREATED] <= 4
 
 
