@@ -3,7 +3,7 @@ from __future__ import absolute_import, division, print_function
 
 from dbpool.compat import django42
 from dbpool.compat.django42 import (  # noqa: F401 - re-exported unchanged
-    NO_DB_ALIAS, CreationHooks, StockDatabaseCreation, StockDatabaseWrapper)
+    NO_DB_ALIAS, CreationHooks, StockDatabaseWrapper)
 from dbpool.db.pooling import close_pools_for_alias
 
 __all__ = django42.__all__
@@ -16,7 +16,7 @@ class ConnectionHooks(django42.ConnectionHooks):
     def pool(self):
         # Django consults this in init_connection_state, _close and the
         # health check; None makes it configure each session as unpooled.
-        # OPTIONS['pool'] itself is refused when our pool is created.
+        # OPTIONS['pool'] itself is refused in get_connection_params.
         return None
 
     def close_pool(self):

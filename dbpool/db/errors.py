@@ -1,7 +1,11 @@
-"""Pool errors as Django users catch them: subclasses of django.db.OperationalError."""
+"""Pool errors as Django users catch them: subclasses of django.db.OperationalError
+(django.db.DatabaseError on 1.3-1.5, which have no OperationalError)."""
 from __future__ import absolute_import, division, print_function
 
-from django.db.utils import OperationalError
+try:
+    from django.db.utils import OperationalError
+except ImportError:  # Django 1.3-1.5 map every driver error to DatabaseError
+    from django.db.utils import DatabaseError as OperationalError
 
 from dbpool import errors
 

@@ -47,7 +47,25 @@ def describe_target(conn_params):
     host = conn_params.get('host') or 'local socket'
     port = conn_params.get('port')
     where = '%s:%s' % (host, port) if port else host
-    return '%s@%s/%s' % (conn_params.get('user', ''), where, conn_params.get('dbname', ''))
+    return '%s@%s/%s' % (conn_params.get('user', ''), where, _dbname(conn_params) or '')
+
+
+def _dbname(conn_params):
+    # psycopg2 accepts 'database' as an alias; Django used it until 4.2.
+    return conn_params.get('dbname') or conn_params.get('database')
+
+
+_creation_classes = {}
+
+
+def _pooled_creation_class(creation_class):
+    """``creation_class`` with the era's CreationHooks in front (one class each)."""
+    from dbpool.compat import CreationHooks
+    pooled = _creation_classes.get(creation_class)
+    if pooled is None:
+        pooled = type(str('Pooled' + creation_class.__name__), (CreationHooks, creation_class), {})
+        _creation_classes[creation_class] = pooled
+    return pooled
 
 
 def _hashable(value):
@@ -86,6 +104,13 @@ class PoolingMixin(object):
     _dbpool_entry = None
     _dbpool_pool = None
 
+    def __init__(self, *args, **kwargs):
+        # Forwarded untouched: the keywords differ between releases.
+        super(PoolingMixin, self).__init__(*args, **kwargs)
+        # Put the test-database hooks in front of whatever creation class
+        # this release (or PostGIS) installed.
+        self.creation = _pooled_creation_class(type(self.creation))(self)
+
     def _dbpool_checkout(self, conn_params):
         """Check a connection out of this target's pool and remember the entry."""
         pool = self._dbpool_pool_for(conn_params)
@@ -107,7 +132,7 @@ class PoolingMixin(object):
         """Give the current connection back (or close it, inside atomic())."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
         self._dbpool_entry = self._dbpool_pool = None
-        if self.in_atomic_block:
+        if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
             # Django keeps the connection object on the wrapper after a close
             # inside atomic() and raises on its next use; the pool must not
             # hand the same session to somebody else meanwhile.
@@ -140,7 +165,7 @@ class PoolingMixin(object):
             name="pool for alias '%s' (%s)" % (self.alias, target),
             reset_sql=health.build_reset_sql(options.reset_on_return, self._dbpool_time_zone()),
             label=self.alias,
-            dbname=conn_params.get('dbname'),
+            dbname=_dbname(conn_params),
         )
         logger.info('dbpool: created %s with MAX_CONNS=%d, MIN_CONNS=%d',
                     pool.name, options.max_conns, options.min_conns)

@@ -9,11 +9,5 @@ from dbpool import compat
 from dbpool.db.pooling import PoolingMixin
 
 
-class DatabaseCreation(compat.CreationHooks, compat.StockDatabaseCreation):
-    """Django's test-database creation, closing pooled connections first."""
-
-
 class DatabaseWrapper(compat.ConnectionHooks, PoolingMixin, compat.StockDatabaseWrapper):
     """Django's PostgreSQL DatabaseWrapper whose connections come from a pool."""
-
-    creation_class = DatabaseCreation

@@ -4,4 +4,4 @@ The same classes as ``dbpool.db.backends.postgresql``.
 """
 from __future__ import absolute_import, division, print_function
 
-from dbpool.db.backends.postgresql.base import DatabaseCreation, DatabaseWrapper  # noqa: F401
+from dbpool.db.backends.postgresql.base import DatabaseWrapper  # noqa: F401

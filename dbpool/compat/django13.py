@@ -1,0 +1,116 @@
+"""Django 1.3: ``_cursor()`` opens the connection; the wrapper is a threading.local.
+
+There is no connect hook, so checkout happens in ``_cursor`` just before
+Django's own, which then finds ``self.connection`` set and only makes a
+cursor. Django's one-time session set-up for a new connection is therefore
+ours to repeat at every checkout (encoding, isolation level, time zone,
+server version probe).
+"""
+from __future__ import absolute_import, division, print_function
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.postgresql_psycopg2.base import Database
+from django.db.backends.postgresql_psycopg2.base import DatabaseWrapper as StockDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+from dbpool.compat.creation import CreationHooks  # noqa: F401
+from dbpool.db.pooling import strip_pool_options
+
+__all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
+
+# No maintenance alias before 1.7; this one never matches a real alias.
+NO_DB_ALIAS = '__no_db__'
+
+AUTOCOMMIT = 0  # psycopg2's ISOLATION_LEVEL_AUTOCOMMIT
+
+
+class ConnectionHooks(object):
+    """Check out in _cursor, check in from close."""
+
+    def _cursor(self):
+        if self._dbpool_entry is not None:
+            self._dbpool_drop_inherited()
+        if self.connection is None:
+            self.connection = self._dbpool_checkout(self._dbpool_connection_params())
+            self._dbpool_set_up_session()
+            connection_created.send(sender=self.__class__, connection=self)
+        return super(ConnectionHooks, self)._cursor()
+
+    def close(self):
+        if self._dbpool_entry is None:
+            return super(ConnectionHooks, self).close()
+        try:
+            self._dbpool_checkin()
+        finally:
+            self.connection = None
+
+    # -- Questions the glue asks the era ----------------------------------------
+
+    def _dbpool_connection_params(self):
+        """The driver arguments Django 1.3-1.5 build inside _cursor."""
+        settings_dict = self.settings_dict
+        if settings_dict['NAME'] == '':
+            raise ImproperlyConfigured('You need to specify NAME in your Django settings file.')
+        self._dbpool_refuse_native_pool()
+        conn_params = {'database': settings_dict['NAME']}
+        conn_params.update(settings_dict['OPTIONS'])
+        conn_params.pop('autocommit', None)
+        strip_pool_options(conn_params)
+        for key, param in (('USER', 'user'), ('PASSWORD', 'password'),
+                           ('HOST', 'host'), ('PORT', 'port')):
+            if settings_dict[key]:
+                conn_params[param] = settings_dict[key]
+        return conn_params
+
+    def _dbpool_open_physical(self, conn_params):
+        """Open a real connection the way stock Django does."""
+        return Database.connect(**conn_params)
+
+    def _dbpool_set_up_session(self):
+        """What 1.3's _cursor does for a new connection, for every checkout."""
+        connection = self.connection
+        connection.set_client_encoding('UTF8')
+        self._dbpool_ensure_time_zone()
+        # Also undoes creation.set_autocommit(), which switched the raw
+        # connection of a test-database run to autocommit behind Django.
+        connection.set_isolation_level(self.isolation_level)
+        self._dbpool_probe_server_version()
+
+    def _dbpool_ensure_time_zone(self):
+        # 1.3 sets it inside the first transaction, where a rollback undoes
+        # it; set it in autocommit instead, and only when it differs (the
+        # full reset on return already set it).
+        time_zone = self._dbpool_time_zone()
+        connection = self.connection
+        if time_zone and connection.get_parameter_status('TimeZone') != time_zone:
+            connection.set_isolation_level(AUTOCOMMIT)
+            cursor = connection.cursor()
+            try:
+                cursor.execute('SET TIME ZONE %s', [time_zone])
+            finally:
+                cursor.close()
+
+    def _dbpool_probe_server_version(self):
+        # The features are per wrapper (per thread here); the version is
+        # cached on the class, as 1.3 does.
+        if not hasattr(self, '_version'):
+            # Imported here: 1.4 (which subclasses these hooks) lacks it.
+            from django.db.backends.postgresql.version import get_version
+            cursor = self.connection.cursor()
+            try:
+                self.__class__._version = get_version(cursor)
+            finally:
+                cursor.close()
+        if self._version[0:2] < (8, 0):
+            self.features.uses_savepoints = False
+        if self.features.uses_autocommit and self._version[0:2] >= (8, 2):
+            self.features.can_return_id_from_insert = True
+
+    def _dbpool_session_identity(self):
+        """Session settings Django applies outside the connection parameters."""
+        return (self.settings_dict['OPTIONS'].get('autocommit'), self._dbpool_time_zone())
+
+    def _dbpool_time_zone(self):
+        """The TimeZone Django sets on each new connection."""
+        return self.settings_dict.get('TIME_ZONE') or settings.TIME_ZONE

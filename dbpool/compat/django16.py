@@ -1,0 +1,72 @@
+"""Django 1.6: the first release with connection hooks.
+
+``connect()`` calls ``get_connection_params``, ``get_new_connection`` and
+``init_connection_state``; ``close()`` calls ``_close``. Every later era
+keeps this template, so the later modules subclass these hooks and change
+only what their release changed.
+"""
+from __future__ import absolute_import, division, print_function
+
+from django.conf import settings
+
+from dbpool.compat.creation import CreationHooks  # noqa: F401
+from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
+from dbpool.db.pooling import strip_pool_options
+
+__all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
+
+# 1.6 has no maintenance alias; this one never matches a real alias.
+NO_DB_ALIAS = '__no_db__'
+
+
+class ConnectionHooks(object):
+    """Check out in get_new_connection, check in from _close."""
+
+    no_db_alias = NO_DB_ALIAS
+
+    def get_connection_params(self):
+        self._dbpool_refuse_native_pool()
+        return strip_pool_options(super(ConnectionHooks, self).get_connection_params())
+
+    def get_new_connection(self, conn_params):
+        if self.alias == self.no_db_alias:
+            # Maintenance connections (CREATE/DROP DATABASE) bypass the pool:
+            # 1.7-3.0 never close them (trap: one checkout leaked per use).
+            return super(ConnectionHooks, self).get_new_connection(conn_params)
+        connection = self._dbpool_checkout(conn_params)
+        self._dbpool_sync_isolation_level(connection)
+        return connection
+
+    def ensure_connection(self):
+        # A connection inherited across fork() belongs to the parent: drop it
+        # (unclosed) and let Django connect afresh from this process's pool.
+        if self._dbpool_entry is not None:
+            self._dbpool_drop_inherited()
+        super(ConnectionHooks, self).ensure_connection()
+
+    def _close(self):
+        if self._dbpool_entry is None:
+            return super(ConnectionHooks, self)._close()
+        self._dbpool_checkin()
+
+    # -- Questions the glue asks the era ----------------------------------------
+
+    def _dbpool_open_physical(self, conn_params):
+        """Open a real connection the way stock Django does."""
+        return super(ConnectionHooks, self).get_new_connection(conn_params)
+
+    def _dbpool_sync_isolation_level(self, connection):
+        """Record on the wrapper what Django's get_new_connection would have."""
+        # 1.6 sets self.isolation_level in __init__ and applies it in
+        # init_connection_state at every connect: nothing to do here.
+
+    def _dbpool_session_identity(self):
+        """Session settings Django applies outside the connection parameters."""
+        options = self.settings_dict['OPTIONS']
+        return (options.get('isolation_level'), options.get('assume_role'),
+                self._dbpool_time_zone())
+
+    def _dbpool_time_zone(self):
+        """The TimeZone Django's init_connection_state puts on every connection."""
+        return 'UTC' if settings.USE_TZ else self.settings_dict.get('TIME_ZONE')
+
