@@ -10,7 +10,7 @@ import logging
 import threading
 
 from dbpool import housekeeping
-from dbpool.forking import on_fork_in_child
+from dbpool.forking import current_pid, on_fork_in_child
 
 logger = logging.getLogger('dbpool')
 
@@ -28,6 +28,9 @@ def get_pool(key, label, create):
     A new key for a ``label`` that already has a pool means its settings
     changed (a test database, a new time zone): the old pool is closed.
     """
+    # Asking for the pid notices a fork on Pythons without a fork hook
+    # (2.7, 3.6), and then forgets the parent's pools before we look.
+    current_pid()
     pool = _pools.get(key)
     if pool is not None:
         return pool

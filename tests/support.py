@@ -115,3 +115,17 @@ def run_threads_and_watch(admin, application_name, work, threads=16):
     running.clear()
     sampler.join()
     return peak[0], errors
+
+
+def wait_until(predicate, timeout=10.0):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; its last value.
+
+    A closed session leaves pg_stat_activity a moment after the client
+    closed it; tests that count sessions wait for that, boundedly.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()

@@ -15,21 +15,23 @@ import pytest
 
 from tests.support import Admin, database
 
-PROJECT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       'testprojects', 'modern')
-
 try:
     from urllib.parse import quote
 except ImportError:  # Python 2
     from urllib import quote
 
-try:
-    import django
-    MODERN = django.VERSION >= (4, 2)
-except ImportError:
-    MODERN = False
+import django
 
-pytestmark = pytest.mark.skipif(not MODERN, reason='testprojects/modern needs Django 4.2+')
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# South's releases run the 1.3-layout project; 1.7+ the modern one.
+LEGACY = django.VERSION[:2] < (1, 7)
+PROJECT = os.path.join(HERE, 'testprojects', 'legacy' if LEGACY else 'modern')
+EXPECT = '%d.%d' % django.VERSION[:2]
+
+needs_keepdb = pytest.mark.skipif(django.VERSION[:2] < (1, 8),
+                                  reason='test --keepdb arrived in Django 1.8')
+needs_parallel = pytest.mark.skipif(django.VERSION[:2] < (1, 9),
+                                    reason='test --parallel arrived in Django 1.9')
 
 
 def database_url():
@@ -39,7 +41,7 @@ def database_url():
 
 
 def manage(*args, **env):
-    environ = dict(os.environ, DATABASE_URL=database_url(), **env)
+    environ = dict(os.environ, DATABASE_URL=database_url(), DBPOOL_EXPECT_DJANGO=EXPECT, **env)
     environ['PYTHONPATH'] = os.pathsep.join(
         [os.path.dirname(os.path.dirname(PROJECT))] + sys.path)
     process = subprocess.Popen([sys.executable, 'manage.py'] + list(args), cwd=PROJECT,
@@ -68,6 +70,7 @@ def test_the_project_tests_pass_and_the_test_database_is_dropped():
     assert leftover_test_databases() == []
 
 
+@needs_keepdb
 def test_keepdb_keeps_and_reuses_the_test_database():
     try:
         assert_passed(manage('test', '--noinput', '--keepdb'))
@@ -80,6 +83,7 @@ def test_keepdb_keeps_and_reuses_the_test_database():
     assert leftover_test_databases() == []
 
 
+@needs_parallel
 def test_parallel_runs_clone_the_test_database_and_drop_every_clone():
     result = manage('test', '--noinput', '--parallel', '2', '-v', '2')
     assert_passed(result)
@@ -98,3 +102,19 @@ def test_the_demo_serves_concurrent_requests_within_max_conns():
     code, output = manage('serve_demo', '--migrate', '--threads', '8', '--requests', '300')
     assert code == 0, output
     assert 'pool_stats_json:' in output
+
+
+@pytest.mark.skipif(not LEGACY, reason='South runs on Django 1.3 to 1.6 only')
+def test_south_migrations_run_with_the_adapter_setting():
+    assert_passed(manage('test', '--noinput', DBPOOL_SOUTH_SETTING='1'))
+
+
+@pytest.mark.skipif(not LEGACY or django.VERSION[:2] >= (1, 6),
+                    reason='Django 1.6 loads backends lazily: South needs the setting there')
+def test_south_finds_our_engine_without_the_adapter_setting():
+    # dbpool maps its ENGINE to South's PostgreSQL adapter when Django loads
+    # the backend, which 1.3-1.5 do before South looks.
+    assert_passed(manage('test', '--noinput', DBPOOL_SOUTH_SETTING='0'))
+    for command in (['syncdb', '--noinput'], ['migrate', '--noinput']):
+        code, output = manage(*command, DBPOOL_SOUTH_SETTING='0')
+        assert code == 0, output

@@ -44,7 +44,15 @@ else:
                       % django.get_version())
 
 ERA = era.__name__.rsplit('.', 1)[-1]
+SOUTH_ERA = _RELEASE < (1, 7)  # South refuses to run on 1.7+
 StockDatabaseWrapper = era.StockDatabaseWrapper
 ConnectionHooks = era.ConnectionHooks
 CreationHooks = era.CreationHooks
 NO_DB_ALIAS = era.NO_DB_ALIAS
+
+
+def prepare_south():
+    """On South's releases, give our aliases South's PostgreSQL adapter (see south_adapters)."""
+    if SOUTH_ERA:
+        from dbpool.compat.south_adapters import register_default_adapters
+        register_default_adapters()

@@ -71,20 +71,23 @@ class ConnectionHooks(object):
         """What 1.3's _cursor does for a new connection, for every checkout."""
         connection = self.connection
         connection.set_client_encoding('UTF8')
+        # Our own queries run in autocommit, so none leaves a transaction
+        # open: 1.3's test-database creation switches the connection to
+        # autocommit, which psycopg2 2.4.2+ refuses inside a transaction.
+        connection.set_isolation_level(AUTOCOMMIT)
         self._dbpool_ensure_time_zone()
+        self._dbpool_probe_server_version()
         # Also undoes creation.set_autocommit(), which switched the raw
         # connection of a test-database run to autocommit behind Django.
         connection.set_isolation_level(self.isolation_level)
-        self._dbpool_probe_server_version()
 
     def _dbpool_ensure_time_zone(self):
         # 1.3 sets it inside the first transaction, where a rollback undoes
-        # it; set it in autocommit instead, and only when it differs (the
-        # full reset on return already set it).
+        # it; ours runs in autocommit, and only when it differs (the full
+        # reset on return already set it).
         time_zone = self._dbpool_time_zone()
         connection = self.connection
         if time_zone and connection.get_parameter_status('TimeZone') != time_zone:
-            connection.set_isolation_level(AUTOCOMMIT)
             cursor = connection.cursor()
             try:
                 cursor.execute('SET TIME ZONE %s', [time_zone])

@@ -144,10 +144,9 @@ class PoolingMixin(object):
         """Forget a connection opened before a fork, without closing it."""
         entry = self._dbpool_entry
         if entry is not None and entry.pid != current_pid():
+            # The parent's pool, kept by the registry, keeps it referenced.
             self._dbpool_entry = self._dbpool_pool = None
             self.connection = None
-            return True
-        return False
 
     def _dbpool_pool_for(self, conn_params):
         key = (self.alias,

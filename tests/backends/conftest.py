@@ -28,8 +28,6 @@ def configure_django():
             'historic': alias_settings('dbpool.db.backends.postgresql_psycopg2', MAX_CONNS=1),
             'tiny': alias_settings(MAX_CONNS=1, POOL_TIMEOUT=0.3,
                                    application_name='dbpool-tiny'),
-            'stock': alias_settings('django.db.backends.postgresql',
-                                    application_name='dbpool-stock'),
         },
         USE_TZ=True,
         TIME_ZONE='UTC',
@@ -39,7 +37,8 @@ def configure_django():
         SECRET_KEY='dbpool-tests',
         MIDDLEWARE=[],
     )
-    django.setup()
+    if hasattr(django, 'setup'):  # 1.7+
+        django.setup()
 
 
 configure_django()
@@ -48,10 +47,10 @@ configure_django()
 @pytest.fixture(autouse=True)
 def fresh_pools():
     """Every test starts and ends with no connection and no pool."""
-    from django.db import connections
     from dbpool import registry
+    from tests.backends.djangocompat import close_all
     yield
-    connections.close_all()
+    close_all()
     registry.close_pools()
 
 

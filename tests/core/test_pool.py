@@ -10,16 +10,7 @@ import pytest
 from dbpool import stats
 from dbpool.errors import PoolClosed, PoolTimeout
 from tests.core.conftest import backend_pid, run_sql
-from tests.support import run_threads_and_watch
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+from tests.support import run_threads_and_watch, wait_until
 
 
 def test_a_returned_connection_is_reused_by_the_next_checkout(make_pool):
@@ -283,6 +274,7 @@ def test_a_forked_child_never_uses_or_closes_its_parents_connections(make_pool):
     reply = os.read(read_end, 200).decode('ascii')
     os.close(read_end)
     assert status == 0
+    assert not reply.startswith('error'), reply
     new_pool, child_backend = reply.split()
     assert new_pool == 'True'
     assert int(child_backend) != parent_pid

@@ -1,4 +1,4 @@
-"""Settings of the dbpool demo project (Django 4.2 to 6.1).
+"""Settings of the dbpool demo project (Django 1.7 to 6.1).
 
 The database comes from ``DATABASE_URL`` (postgres://user:pw@host:port/db) or,
 when that is unset, from a private throwaway PostgreSQL cluster started for
@@ -8,15 +8,20 @@ Environment knobs:
 
 - ``DBPOOL_ENGINE``: the ENGINE; default ``dbpool.db.backends.postgresql``.
   ``dbpool.db.backends.postgresql_psycopg2`` is the historic alias, and
-  ``django.db.backends.postgresql`` is Django's stock backend, for comparison.
+  ``django.db.backends.postgresql`` is Django's stock backend, for comparison
+  (``django.db.backends.postgresql_psycopg2`` before Django 1.9).
 - ``DBPOOL_MAX_CONNS`` / ``DBPOOL_MIN_CONNS``: pool size (default 4 / 1).
 - ``DBPOOL_LOG``: set to show the ``dbpool`` logger at INFO (or set it to a
   level name such as ``DEBUG``).
+
+Shims for Django releases older than 4.2 are marked "compat" below.
 """
 from __future__ import absolute_import, division, print_function
 
 import os
 import sys
+
+import django
 
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,16 +48,24 @@ MIDDLEWARE = [
     'django.middleware.common.CommonMiddleware',
     'django.middleware.csrf.CsrfViewMiddleware',
 ]
+if django.VERSION < (1, 10):
+    # compat: Django 1.10 added MIDDLEWARE; before it the (old-style)
+    # MIDDLEWARE_CLASSES, and SecurityMiddleware only from 1.8.
+    MIDDLEWARE_CLASSES = [name for name in MIDDLEWARE
+                          if django.VERSION >= (1, 8) or not name.endswith('SecurityMiddleware')]
 
 ROOT_URLCONF = 'demoproject.urls'
 WSGI_APPLICATION = 'demoproject.wsgi.application'
-TEMPLATES = []
+TEMPLATES = []  # Django 1.8+; 1.7 ignores it
 
 LANGUAGE_CODE = 'en-us'
 TIME_ZONE = 'UTC'
 USE_I18N = False
 USE_TZ = True
-DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
+# compat: the implicit primary key is an AutoField on every release, so the
+# one migration (generated on Django 1.7) matches the model on 1.7 to 6.1.
+# (BigAutoField only exists from 1.10, and only 3.2+ reads this setting.)
+DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
 
 # -- Database -----------------------------------------------------------------
 

@@ -11,3 +11,6 @@ from dbpool.db.pooling import PoolingMixin
 
 class DatabaseWrapper(compat.ConnectionHooks, PoolingMixin, compat.StockDatabaseWrapper):
     """Django's PostgreSQL DatabaseWrapper whose connections come from a pool."""
+
+
+compat.prepare_south()

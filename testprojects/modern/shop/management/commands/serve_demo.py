@@ -13,8 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import threading
+from optparse import make_option  # compat: Django 1.7's options (see Command)
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import django
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -40,7 +42,9 @@ try:
 except ImportError:  # Python 2
     from time import time as clock
 
-STOCK_ENGINE = 'django.db.backends.postgresql'
+# compat: Django's stock backend is called postgresql_psycopg2 before 1.9.
+STOCK_ENGINE = ('django.db.backends.postgresql' if django.VERSION >= (1, 9)
+                else 'django.db.backends.postgresql_psycopg2')
 SAMPLER_ALIAS = 'dbpool_demo_sampler'
 ADD_EVERY = 5  # one request in five goes to /items/add/: an 80/20 mix
 MAX_PIDS_SHOWN = 20
@@ -55,6 +59,12 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):
         pass
+
+
+def close_all_connections():
+    """connections.close_all(), which Django 1.7 lacks (compat)."""
+    for connection in connections.all():
+        connection.close()
 
 
 def percentile(sorted_values, fraction):
@@ -123,6 +133,22 @@ class Command(BaseCommand):
             'threads, and report latency, backend pids, peak server connections and '
             'the pool statistics.')
 
+    if django.VERSION < (1, 8):
+        # compat: optparse options; Django 1.8 brought argparse and add_arguments().
+        option_list = BaseCommand.option_list + (
+            make_option('--threads', type='int', default=16,
+                        help='client threads (default 16)'),
+            make_option('--requests', type='int', default=2000,
+                        help='HTTP requests in all (default 2000)'),
+            make_option('--migrate', action='store_true', default=False,
+                        help='run migrate first'),
+            make_option('--sample-interval', type='float', default=0.05,
+                        dest='sample_interval',
+                        help='seconds between pg_stat_activity samples (default 0.05)'),
+            make_option('--timeout', type='float', default=30.0,
+                        help='timeout of each HTTP request in seconds (default 30)'),
+        )
+
     def add_arguments(self, parser):
         parser.add_argument('--threads', type=int, default=16,
                             help='client threads (default 16)')
@@ -139,10 +165,11 @@ class Command(BaseCommand):
         if options['threads'] < 1 or options['requests'] < 1:
             raise CommandError('--threads and --requests must be at least 1')
         if options['migrate']:
-            call_command('migrate', interactive=False, verbosity=max(options['verbosity'] - 1, 0))
+            call_command('migrate', interactive=False,
+                         verbosity=max(int(options['verbosity']) - 1, 0))
         # Give back what migrate used in this thread: only the server's
         # threads should hold connections during the run.
-        connections.close_all()
+        close_all_connections()
 
         db = connections['default'].settings_dict
         engine = db['ENGINE']
@@ -175,7 +202,7 @@ class Command(BaseCommand):
             server.shutdown()
             server.server_close()
         pools = dbpool.pool_stats()
-        connections.close_all()
+        close_all_connections()
         self.report(result, sampler, engine, max_conns, pools)
 
         problems = []
