@@ -16,7 +16,6 @@ import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from dbpool.health import build_reset_sql  # noqa: E402
 from dbpool.options import parse_pool_options  # noqa: E402
 from dbpool.pool import ConnectionPool  # noqa: E402
 from dbpool.testing.pgcluster import database_settings_from_env  # noqa: E402
@@ -30,9 +29,10 @@ def driver():
     return module
 
 
-def make_pool(connect, policy):
+def make_pool(connect, policy, time_zone):
     options = parse_pool_options({'MAX_CONNS': 1, 'RESET_ON_RETURN': policy}, 'benchmark')
-    return ConnectionPool(connect, options, reset_sql=build_reset_sql(policy, 'UTC'))
+    # The server's own default zone: the full reset is then one DISCARD ALL.
+    return ConnectionPool(connect, options, time_zone=time_zone)
 
 
 def select_one(connection):
@@ -58,7 +58,10 @@ def main():
         return connection
 
     raw = connect()
-    pools = {policy: make_pool(connect, policy) for policy in ('rollback', 'full')}
+    server_zone = raw.info.parameter_status('TimeZone')
+    pools = {'rollback': make_pool(connect, 'rollback', server_zone),
+             'full': make_pool(connect, 'full', server_zone),
+             'full, spelt out': make_pool(connect, 'full', 'Asia/Tokyo')}
 
     def cycle(pool):
         entry = pool.checkout()
@@ -70,6 +73,8 @@ def main():
         ("checkout + SELECT 1 + checkin, RESET_ON_RETURN='rollback'",
          lambda: cycle(pools['rollback'])),
         ("checkout + SELECT 1 + checkin, RESET_ON_RETURN='full'", lambda: cycle(pools['full'])),
+        ("  the same when Django's zone is not the server's default",
+         lambda: cycle(pools['full, spelt out'])),
     ]
     best = dict((name, float('inf')) for name, _ in cases)
     for _ in range(args.rounds):

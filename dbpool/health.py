@@ -15,10 +15,15 @@ logger = logging.getLogger('dbpool')
 
 TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE, the same value in both drivers
 
-# What DISCARD ALL does, spelt out: DISCARD ALL refuses to run inside a
-# transaction block, and a multi-statement query is one. Spelling it out lets
-# the time zone Django wants ride in the same round trip, so Django's own
-# check at the next checkout finds it already right and sends nothing.
+# One statement: the cheapest full reset. It puts TimeZone back to the
+# session's default (the server's ``timezone`` setting).
+DISCARD_ALL = 'DISCARD ALL'
+
+# What DISCARD ALL does, spelt out, for when Django wants another time zone
+# than the server's default: DISCARD ALL refuses to run inside a transaction
+# block, and a multi-statement query is one. Spelling it out lets SET TIME
+# ZONE ride in the same round trip, so Django's own check at the next
+# checkout finds the zone right and sends nothing.
 FULL_RESET_SQL = (
     'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; '
     'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; '
@@ -31,15 +36,26 @@ def quote_literal(value):
     return "'%s'" % value.replace("'", "''")
 
 
-def build_reset_sql(policy, time_zone=None):
-    """The SQL run when a connection is returned, or None for rollback only."""
+def build_reset_sql(policy, time_zone=None, server_time_zone=None):
+    """The SQL run when a connection is returned, or None for rollback only.
+
+    ``time_zone`` is the zone Django sets on each connection;
+    ``server_time_zone`` the session default a fresh connection reported.
+    """
     if policy != RESET_FULL:
         return None
-    sql = FULL_RESET_SQL
-    if time_zone:
-        # After RESET ALL, which would otherwise undo it.
-        sql += '; SET TIME ZONE %s' % quote_literal(time_zone)
-    return sql
+    if not time_zone or time_zone == server_time_zone:
+        return DISCARD_ALL
+    # After RESET ALL, which would otherwise undo it.
+    return FULL_RESET_SQL + '; SET TIME ZONE %s' % quote_literal(time_zone)
+
+
+def session_time_zone(connection):
+    """The TimeZone the server reported for this session (no round trip)."""
+    try:
+        return connection.info.parameter_status('TimeZone')
+    except Exception:
+        return None
 
 
 def is_closed(connection):
@@ -82,6 +98,26 @@ def run_unprepared(connection, sql):
         cursor.close()
 
 
+def forget_prepared_statements(connection):
+    """Tell psycopg 3 that the reset dropped its server-side prepared statements.
+
+    psycopg 3 (with OPTIONS['prepare_threshold'] set; Django's default is
+    off) remembers which statements it prepared. It notices DISCARD ALL only
+    the first time it sees that query text, so after a second reset it would
+    run a statement the server no longer has. Its cache has no public reset,
+    hence the guarded private calls; psycopg2 has no such cache.
+    """
+    prepared = getattr(connection, '_prepared', None)
+    try:
+        if prepared is not None and prepared._names:
+            prepared.clear()
+            # clear() queues a DEALLOCATE ALL for the next query: the reset
+            # already did that.
+            prepared._to_flush.clear()
+    except AttributeError:
+        pass
+
+
 def _is_psycopg2(connection):
     return type(connection).__module__.startswith('psycopg2')
 
@@ -121,6 +157,7 @@ def reset(connection, reset_sql):
             connection.autocommit = True
         if reset_sql:
             run_unprepared(connection, reset_sql)
+            forget_prepared_statements(connection)
         return connection.info.transaction_status == TRANSACTION_IDLE
     except Exception as exc:
         logger.info('dbpool: reset on return failed, closing the connection: %s', exc)

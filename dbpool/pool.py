@@ -44,13 +44,18 @@ class _Waiter(object):
 class ConnectionPool(object):
     """A bounded, thread-safe pool of connections to one database target."""
 
-    def __init__(self, connect, options, name='pool', reset_sql=None, label=None, dbname=None):
+    def __init__(self, connect, options, name='pool', time_zone=None, label=None, dbname=None):
         self.name = name          # for messages: never holds a password
         self.label = label        # the Django alias, for statistics
         self.dbname = dbname      # so a DROP DATABASE can close what points at it
         self.options = options
         self._connect = connect
-        self._reset_sql = reset_sql
+        # The reset on return: the spelt-out form until the first new
+        # connection shows whether the server's default zone is the one
+        # wanted, in which case the cheaper DISCARD ALL is enough.
+        self._time_zone = time_zone
+        self._reset_sql = health.build_reset_sql(options.reset_on_return, time_zone)
+        self._reset_tuned = False
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # for close() only
         self._idle = []           # a stack: the most recently returned on top
@@ -172,6 +177,12 @@ class ConnectionPool(object):
                 self._changed.notify_all()
             raise
         entry = PoolEntry(connection, current_pid(), self.options.max_lifetime)
+        if not self._reset_tuned:
+            # Every thread computes the same answer, so no lock is needed.
+            self._reset_sql = health.build_reset_sql(
+                self.options.reset_on_return, self._time_zone,
+                health.session_time_zone(connection))
+            self._reset_tuned = True
         self._count(stats.CONNECTIONS_CREATED)
         logger.debug('dbpool: %s opened %r', self.name, entry)
         return entry

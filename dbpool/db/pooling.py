@@ -9,7 +9,7 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool import health, registry, stats
+from dbpool import registry, stats
 from dbpool.db import errors as django_errors
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
@@ -162,7 +162,7 @@ class PoolingMixin(object):
             connect=_Connector(type(self), self.settings_dict, self.alias, conn_params),
             options=options,
             name="pool for alias '%s' (%s)" % (self.alias, target),
-            reset_sql=health.build_reset_sql(options.reset_on_return, self._dbpool_time_zone()),
+            time_zone=self._dbpool_time_zone(),
             label=self.alias,
             dbname=_dbname(conn_params),
         )

@@ -328,7 +328,10 @@ class PgCluster(object):
                 ('unix_socket_directories', self.base_dir),
                 ('max_connections', 200), ('fsync', False),
                 ('synchronous_commit', False), ('full_page_writes', False),
-                ('log_min_messages', 'warning')]
+                ('log_min_messages', 'warning'),
+                # The zone Django uses with USE_TZ, as servers set up for
+                # Django are: the pool's reset is then one DISCARD ALL.
+                ('timezone', 'UTC')]
         conf += sorted(self.extra_conf.items())  # later lines win
         self._write_data_file('dbpool.conf', ''.join(
             _conf_line(name, value) for name, value in conf))

@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from dbpool import registry
-from dbpool.health import build_reset_sql
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
 from tests.support import Admin, available_drivers, connect_kwargs, database
@@ -49,11 +48,11 @@ class PoolFactory(object):
         kwargs.update(self.connect_extra)
         return self.driver.connect(**kwargs)
 
-    def __call__(self, **options):
+    def __call__(self, time_zone='UTC', **options):
         values = dict(BASE_OPTIONS, **options)
         parsed = parse_pool_options(values, 'the test')
         pool = ConnectionPool(self.connect, parsed, name='test pool', label='test',
-                              reset_sql=build_reset_sql(parsed.reset_on_return, 'UTC'))
+                              time_zone=time_zone)
         self.pools.append(pool)
         return pool
 
@@ -85,3 +84,13 @@ def run_sql(connection, sql, params=None):
 
 def backend_pid(connection):
     return run_sql(connection, 'SELECT pg_backend_pid()')
+
+
+@pytest.fixture(scope='session')
+def server_time_zone():
+    """The server's default TimeZone, as a fresh session reports it."""
+    admin = Admin()
+    try:
+        return admin.query('SHOW TimeZone')[0][0]
+    finally:
+        admin.close()
