@@ -14,7 +14,8 @@ class PoolEntry(object):
     """
 
     __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
-                 'checkouts', 'doomed')
+                 'checkouts', 'doomed', 'borrowed_at', 'borrower', 'leak_reported',
+                 'owner_ref')
 
     def __init__(self, connection, pid, max_lifetime):
         self.connection = connection
@@ -30,6 +31,11 @@ class PoolEntry(object):
         # Set when the pool is retired while the entry is checked out: the
         # connection is closed at checkin instead of being kept.
         self.doomed = False
+        # The current checkout (see dbpool.leaks).
+        self.borrowed_at = None
+        self.borrower = None
+        self.leak_reported = False
+        self.owner_ref = None
 
     def is_expired(self, now):
         """True once the connection has outlived MAX_LIFETIME."""

@@ -11,7 +11,7 @@ import collections
 import logging
 import threading
 
-from dbpool import health, stats
+from dbpool import health, leaks, stats
 from dbpool.entry import PoolEntry
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
@@ -64,14 +64,29 @@ class ConnectionPool(object):
         self._waiters = collections.deque()
         self._closed = False
         self._counters = stats.new_counters()
+        # Entries whose borrower died without a checkin (see dbpool.leaks);
+        # deque.append is safe from inside the garbage collector.
+        self._reclaimed = collections.deque()
 
     def __repr__(self):
         return '<ConnectionPool %s>' % self.name
 
     # -- Checkout ---------------------------------------------------------
 
-    def checkout(self, timeout=None):
-        """Return a PoolEntry whose connection is the caller's until checkin()."""
+    def checkout(self, timeout=None, describe=None):
+        """Return a PoolEntry whose connection is the caller's until checkin().
+
+        ``describe()`` says what the borrower is serving (a request path),
+        for leak reports; it is called only when LEAK_TIMEOUT is set.
+        """
+        entry = self._checkout(timeout)
+        entry.borrowed_at = monotonic()
+        entry.leak_reported = False
+        if self.options.leak_timeout is not None:
+            entry.borrower = leaks.describe_borrower(describe() if describe else None)
+        return entry
+
+    def _checkout(self, timeout):
         entry = self._take(self.options.pool_timeout if timeout is None else timeout)
         while entry is not None:
             reason = self._unusable_reason(entry)
@@ -194,6 +209,7 @@ class ConnectionPool(object):
         if entry.pid != current_pid():
             # Opened by our parent before a fork: not ours to reset or close.
             return
+        self._end_borrow(entry)
         reason = self._return_reason(entry)
         if reason is not None:
             self._discard(entry, reason)
@@ -226,7 +242,18 @@ class ConnectionPool(object):
         """Close a checked-out entry instead of returning it."""
         if entry.pid != current_pid():
             return
+        self._end_borrow(entry)
         self._discard(entry, reason)
+
+    def _end_borrow(self, entry):
+        leaks.release_owner(entry)
+        if entry.leak_reported:
+            logger.warning('dbpool: %s got back a connection reported as leaked, after %.1f s',
+                           self.name, monotonic() - entry.borrowed_at)
+
+    def reclaim(self, entry):
+        """Queue a checked-out entry whose borrower is gone; housekeeping closes it."""
+        self._reclaimed.append(entry)
 
     def _discard(self, entry, reason, keep_slot=False):
         with self._lock:
@@ -261,7 +288,9 @@ class ConnectionPool(object):
     # -- Housekeeping ---------------------------------------------------------
 
     def run_housekeeping(self):
-        """Close idle connections past their age or idle limit; refill to MIN_CONNS."""
+        """Reclaim and report leaks, close idle connections past their limits, refill."""
+        self._reclaim_dead_borrowers()
+        self._report_leaks(monotonic())
         to_close, to_open = self._plan_housekeeping(monotonic())
         for entry, reason in to_close:
             logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
@@ -269,6 +298,32 @@ class ConnectionPool(object):
         for _ in range(to_open):
             if not self._open_idle():
                 break
+
+    def _reclaim_dead_borrowers(self):
+        while self._reclaimed:
+            entry = self._reclaimed.popleft()
+            with self._lock:
+                still_out = entry in self._in_use
+            if still_out and entry.pid == current_pid():
+                logger.warning('dbpool: %s reclaimed a connection whose borrower ended '
+                               'without returning it (%s)', self.name,
+                               entry.borrower or 'set LEAK_TIMEOUT to record where')
+                self._discard(entry, stats.DISCARD_LEAKED)
+
+    def _report_leaks(self, now):
+        limit = self.options.leak_timeout
+        if limit is None:
+            return
+        with self._lock:
+            late = [entry for entry in self._in_use if not entry.leak_reported
+                    and entry.borrowed_at is not None and now - entry.borrowed_at > limit]
+            for entry in late:
+                entry.leak_reported = True
+            self._counters[stats.LEAKS_REPORTED] += len(late)
+        for entry in late:
+            logger.warning('dbpool: %s: a connection has been checked out for %.1f s '
+                           '(LEAK_TIMEOUT=%s) by %s', self.name, now - entry.borrowed_at,
+                           limit, entry.borrower)
 
     def _plan_housekeeping(self, now):
         options = self.options

@@ -18,6 +18,7 @@ CONNECTIONS_CREATED = 'connections_created'
 CONNECT_FAILURES = 'connect_failures'
 HEALTH_CHECKS = 'health_checks'
 RESETS = 'resets'
+LEAKS_REPORTED = 'leaks_reported'
 
 # Why a connection was closed: one counter per reason, named 'discarded_<reason>'.
 DISCARD_BROKEN = 'broken'              # failed a health check or was closed
@@ -26,11 +27,13 @@ DISCARD_LIFETIME = 'lifetime'          # older than MAX_LIFETIME
 DISCARD_IDLE = 'idle'                  # idle past IDLE_TIMEOUT above MIN_CONNS
 DISCARD_IN_ATOMIC = 'closed_in_atomic'  # Django closed it inside atomic()
 DISCARD_RETIRED = 'retired'            # its pool was closed or replaced
+DISCARD_LEAKED = 'leaked'              # its borrower died without a checkin
 DISCARD_REASONS = (DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_LIFETIME,
-                   DISCARD_IDLE, DISCARD_IN_ATOMIC, DISCARD_RETIRED)
+                   DISCARD_IDLE, DISCARD_IN_ATOMIC, DISCARD_RETIRED, DISCARD_LEAKED)
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
-            CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS) + tuple(
+            CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS,
+            LEAKS_REPORTED) + tuple(
                 'discarded_' + reason for reason in DISCARD_REASONS)
 
 

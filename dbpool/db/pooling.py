@@ -9,7 +9,8 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool import registry, stats
+from dbpool import leaks, registry, stats
+from dbpool.db import borrowers
 from dbpool.db import errors as django_errors
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
@@ -103,6 +104,7 @@ class PoolingMixin(object):
 
     _dbpool_entry = None
     _dbpool_pool = None
+    _dbpool_token = None   # dies with this thread's wrapper: see dbpool.leaks
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -116,36 +118,43 @@ class PoolingMixin(object):
         pool = self._dbpool_pool_for(conn_params)
         try:
             try:
-                entry = pool.checkout()
+                entry = pool.checkout(describe=borrowers.current_request)
             except PoolClosed:
                 # Closed between lookup and checkout (settings changed, test
                 # database dropped): the registry now has its successor.
                 pool = self._dbpool_pool_for(conn_params)
-                entry = pool.checkout()
+                entry = pool.checkout(describe=borrowers.current_request)
         except PoolTimeout as exc:
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
         self._dbpool_entry = entry
         self._dbpool_pool = pool
+        self._dbpool_token = leaks.watch_owner(pool, entry)
         return entry.connection
 
     def _dbpool_checkin(self):
         """Give the current connection back (or close it, inside atomic())."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
         self._dbpool_entry = self._dbpool_pool = None
-        if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
-            # Django keeps the connection object on the wrapper after a close
-            # inside atomic() and raises on its next use; the pool must not
-            # hand the same session to somebody else meanwhile.
-            pool.discard(entry, stats.DISCARD_IN_ATOMIC)
-        else:
-            pool.checkin(entry)
+        try:
+            if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
+                # Django keeps the connection object on the wrapper after a
+                # close inside atomic() and raises on its next use; the pool
+                # must not hand the same session to somebody else meanwhile.
+                pool.discard(entry, stats.DISCARD_IN_ATOMIC)
+            else:
+                pool.checkin(entry)
+        finally:
+            # Only now: the pool forgot the borrower first, so dropping the
+            # token reclaims nothing.
+            self._dbpool_token = None
 
     def _dbpool_drop_inherited(self):
         """Forget a connection opened before a fork, without closing it."""
         entry = self._dbpool_entry
         if entry is not None and entry.pid != current_pid():
             # The parent's pool, kept by the registry, keeps it referenced.
-            self._dbpool_entry = self._dbpool_pool = None
+            leaks.release_owner(entry)
+            self._dbpool_entry = self._dbpool_pool = self._dbpool_token = None
             self.connection = None
 
     def _dbpool_pool_for(self, conn_params):
@@ -166,6 +175,8 @@ class PoolingMixin(object):
             label=self.alias,
             dbname=_dbname(conn_params),
         )
+        if options.leak_timeout is not None:
+            borrowers.remember_requests()
         logger.info('dbpool: created %s with MAX_CONNS=%d, MIN_CONNS=%d',
                     pool.name, options.max_conns, options.min_conns)
         return pool

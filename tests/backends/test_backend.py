@@ -1,11 +1,13 @@
 """The pooled ENGINE as Django uses it, on a real server."""
 from __future__ import absolute_import, division, print_function
 
+import gc
 import io
 import logging
 import os
 import sys
 import threading
+import time
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -323,3 +325,34 @@ def test_django_session_set_up_is_applied_again_on_a_reset_connection(admin):
             wrapper.close()
     assert seen[0] == seen[1]
     assert seen[0][1:] == (assumes_role, 'UTC', True)
+
+
+def test_a_thread_that_ends_without_closing_gives_its_connection_back():
+    settings_dict = full_settings(MAX_CONNS=1, POOL_TIMEOUT=10)
+    with extra_alias('forgetful', settings_dict):
+        # The thread queries and ends without connection.close().
+        thread = threading.Thread(target=backend_pid, args=('forgetful',))
+        thread.start()
+        thread.join()
+        gc.collect()
+        # The housekeeper closes the orphan within a round; this waits for it.
+        started = time.time()
+        backend_pid('forgetful')
+        assert time.time() - started < 5
+        assert pool_of('forgetful')['discarded_leaked'] == 1
+
+
+def test_a_leak_report_names_the_request_being_served(caplog):
+    from django.core.signals import request_started
+    caplog.set_level(logging.WARNING, logger='dbpool')
+    with extra_alias('leaky', full_settings(MAX_CONNS=1, LEAK_TIMEOUT=0.05)) as wrapper:
+        connect(wrapper)  # creates the pool, which starts recording requests
+        wrapper.close()
+        request_started.send(sender=None, environ={'REQUEST_METHOD': 'GET',
+                                                   'PATH_INFO': '/reports/'})
+        connect(wrapper)
+        time.sleep(0.1)
+        wrapper._dbpool_pool.run_housekeeping()
+    reports = [r.getMessage() for r in caplog.records if 'checked out for' in r.getMessage()]
+    assert len(reports) == 1
+    assert 'serving GET /reports/' in reports[0]

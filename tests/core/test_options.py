@@ -19,6 +19,7 @@ def test_defaults_are_documented_values():
     assert options.test_on_borrow_query == 'SELECT 1'
     assert options.test_after_idle == 5.0
     assert options.reset_on_return == 'full'
+    assert options.leak_timeout is None
 
 
 def test_the_historic_configuration_keeps_max_conns_open():
@@ -46,7 +47,7 @@ def test_split_keeps_driver_options_apart_from_pool_options():
     ('POOL_TIMEOUT', -1), ('POOL_TIMEOUT', 0), ('POOL_TIMEOUT', None), ('POOL_TIMEOUT', '5'),
     ('MAX_LIFETIME', -5), ('IDLE_TIMEOUT', -0.5), ('TEST_AFTER_IDLE', -1),
     ('TEST_ON_BORROW', 'yes'), ('TEST_ON_BORROW_QUERY', ''), ('TEST_ON_BORROW_QUERY', 3),
-    ('RESET_ON_RETURN', 'discard'),
+    ('RESET_ON_RETURN', 'discard'), ('LEAK_TIMEOUT', -1), ('LEAK_TIMEOUT', 'soon'),
 ])
 def test_a_bad_value_is_refused_with_its_key_value_and_place(key, value):
     with pytest.raises(ValueError) as raised:

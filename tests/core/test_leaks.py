@@ -1,0 +1,64 @@
+"""Connections that are not given back: reported, and reclaimed from dead borrowers."""
+from __future__ import absolute_import, division, print_function
+
+import gc
+import logging
+import time
+
+from dbpool import leaks, stats
+
+
+def test_a_checkout_held_past_leak_timeout_is_reported_with_its_stack(make_pool, caplog):
+    caplog.set_level(logging.INFO, logger='dbpool')
+    pool = make_pool(LEAK_TIMEOUT=0.1)
+    entry = pool.checkout(describe=lambda: 'serving GET /slow/')
+    time.sleep(0.2)
+    pool.run_housekeeping()
+    pool.run_housekeeping()  # reported once, not every round
+    assert pool.stats()[stats.LEAKS_REPORTED] == 1
+    report = [r.getMessage() for r in caplog.records if 'checked out for' in r.getMessage()]
+    assert len(report) == 1
+    assert 'LEAK_TIMEOUT=0.1' in report[0]
+    assert 'serving GET /slow/' in report[0]
+    # The stack names the function that checked the connection out.
+    assert 'test_a_checkout_held_past_leak_timeout_is_reported_with_its_stack' in report[0]
+    pool.checkin(entry)
+    assert any('got back a connection reported as leaked' in r.getMessage()
+               for r in caplog.records)
+    # A slow borrower is only reported: its connection was kept.
+    assert pool.stats()[stats.CONNECTIONS_IDLE] == 1
+
+
+def test_without_leak_timeout_nothing_is_recorded_or_reported(make_pool):
+    pool = make_pool()
+    entry = pool.checkout(describe=lambda: 1 / 0)  # never called
+    pool.run_housekeeping()
+    assert entry.borrower is None
+    assert pool.stats()[stats.LEAKS_REPORTED] == 0
+    pool.checkin(entry)
+
+
+def test_a_dead_borrowers_connection_is_closed_and_its_slot_freed(make_pool, admin, app_name):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    token = leaks.watch_owner(pool, entry)
+    del token, entry  # the borrower is gone without a checkin
+    gc.collect()
+    pool.run_housekeeping()
+    snapshot = pool.stats()
+    assert snapshot['discarded_' + stats.DISCARD_LEAKED] == 1
+    assert snapshot[stats.CONNECTIONS_IN_USE] == 0
+    pool.checkin(pool.checkout(timeout=1))
+
+
+def test_a_returned_connection_is_not_reclaimed_when_its_token_goes(make_pool):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    token = leaks.watch_owner(pool, entry)
+    pool.checkin(entry)
+    del token
+    gc.collect()
+    pool.run_housekeeping()
+    snapshot = pool.stats()
+    assert snapshot['discarded_' + stats.DISCARD_LEAKED] == 0
+    assert snapshot[stats.CONNECTIONS_IDLE] == 1
