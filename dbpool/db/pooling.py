@@ -77,6 +77,22 @@ def _hashable(value):
         return repr(value)
 
 
+# libpq settings every pooled connection gets unless OPTIONS names them.
+# A pooled connection lives for an hour and sits idle between requests, so
+# a peer that vanished (host down, NAT entry expired) must show up on its
+# own: TCP keepalives make the kernel probe idle sockets and fail them
+# within about a minute, which the pool's checkout sees without a round
+# trip. connect_timeout keeps a checkout from hanging on an unreachable
+# host while it opens a connection.
+CONNECT_DEFAULTS = {
+    'connect_timeout': 10,
+    'keepalives': 1,
+    'keepalives_idle': 30,
+    'keepalives_interval': 10,
+    'keepalives_count': 3,
+}
+
+
 class _Connector(object):
     """Opens physical connections for one pool through a private wrapper.
 
@@ -93,7 +109,9 @@ class _Connector(object):
 
     def __call__(self):
         wrapper = self._wrapper_class(self._settings_dict, self._alias)
-        return wrapper._dbpool_open_physical(dict(self._conn_params))
+        params = dict(CONNECT_DEFAULTS)
+        params.update(self._conn_params)
+        return wrapper._dbpool_open_physical(params)
 
     def __repr__(self):
         return '<dbpool connector for %s>' % self._alias

@@ -356,3 +356,13 @@ def test_a_leak_report_names_the_request_being_served(caplog):
     reports = [r.getMessage() for r in caplog.records if 'checked out for' in r.getMessage()]
     assert len(reports) == 1
     assert 'serving GET /reports/' in reports[0]
+
+
+def test_pooled_connections_get_keepalives_and_a_connect_timeout_unless_set():
+    with extra_alias('tcp', full_settings(MAX_CONNS=1, keepalives_idle=45)) as wrapper:
+        connect(wrapper)
+        raw = wrapper.connection
+        dsn = raw.dsn if hasattr(raw, 'dsn') else raw.info.dsn  # psycopg2 / psycopg 3
+    assert 'connect_timeout=10' in dsn
+    assert 'keepalives=1' in dsn
+    assert 'keepalives_idle=45' in dsn  # the user's value wins
