@@ -25,7 +25,7 @@ except ImportError:
     # Running from a checkout without PYTHONPATH: dbpool is two levels up.
     sys.path.insert(0, os.path.dirname(os.path.dirname(BASE_DIR)))
 
-from dbpool.testing.pgcluster import database_settings_from_env  # noqa: E402
+from dbpool.testing import loadrun  # noqa: E402
 
 SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', 'dbpool-legacy-not-a-secret')
 DEBUG = False
@@ -62,32 +62,16 @@ INSTALLED_APPS = (
 
 # -- Database -----------------------------------------------------------------
 
-POOLED_ENGINES = ('dbpool.db.backends.postgresql', 'dbpool.db.backends.postgresql_psycopg2')
+# DATABASE_URL (else a private cluster) and the DBPOOL_* knobs above, read as
+# in the modern project: see dbpool.testing.loadrun.demo_database().
+POOLED_ENGINES = loadrun.POOLED_ENGINES
 # Every connection of the app carries this name, so a watcher can count them
 # in pg_stat_activity apart from its own (see the serve_demo command).
 APPLICATION_NAME = 'dbpool-legacy'
 
-_database, _cluster = database_settings_from_env()
-if _cluster is not None:
-    # Django 1.3's manage.py imports these settings twice (as ``settings`` and
-    # as ``legacy.settings``), and child processes (the autoreloader's) import
-    # them again: let them all reuse this cluster, which lives as long as this
-    # process.
-    os.environ['DATABASE_URL'] = _cluster.url()
-    sys.stderr.write('legacy: started a private PostgreSQL cluster on %s:%s '
-                     '(removed at exit)\n' % (_cluster.host, _cluster.port))
-
-ENGINE = os.environ.get('DBPOOL_ENGINE') or 'dbpool.db.backends.postgresql_psycopg2'
-_options = {'application_name': APPLICATION_NAME}
-if ENGINE in POOLED_ENGINES:
-    _options.update({
-        'MAX_CONNS': int(os.environ.get('DBPOOL_MAX_CONNS') or 4),
-        'MIN_CONNS': int(os.environ.get('DBPOOL_MIN_CONNS') or 1),
-        'POOL_TIMEOUT': 10,
-    })
-
 DATABASES = {
-    'default': dict(_database, ENGINE=ENGINE, OPTIONS=_options),
+    'default': loadrun.demo_database(APPLICATION_NAME, 'dbpool.db.backends.postgresql_psycopg2',
+                                     label='legacy'),
 }
 
 # -- Tests --------------------------------------------------------------------

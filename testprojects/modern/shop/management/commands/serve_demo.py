@@ -1,20 +1,18 @@
 """``manage.py serve_demo``: load the real WSGI app from many threads, watch the server.
 
-Starts the project's WSGI application in a threaded wsgiref server on a free
-loopback port, fires ``--requests`` HTTP requests from ``--threads`` client
-threads at /items/ (about 80 %) and /items/add/ (about 20 %), and meanwhile
-counts the app's server connections in pg_stat_activity every 50 ms over a
-separate connection that uses Django's stock backend (not the pool).
+Serves the project's WSGI application with a threaded wsgiref server on a
+free loopback port, fires ``--requests`` HTTP requests from ``--threads``
+client threads at /items/ (about 80 %) and /items/add/ (about 20 %), and
+meanwhile counts the app's server connections in pg_stat_activity every 50 ms
+over a separate connection that uses Django's stock backend (not the pool).
+The machinery is ``dbpool.testing.loadrun``, shared with the legacy project.
 
 Exits non-zero if a request failed, or if the app ever had more server
 connections than MAX_CONNS (with a dbpool ENGINE).
 """
 from __future__ import absolute_import, division, print_function
 
-import json
-import threading
 from optparse import make_option  # compat: Django 1.7's options (see Command)
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import django
 from django.conf import settings
@@ -26,39 +24,20 @@ from django.db.utils import load_backend
 
 import dbpool
 from dbpool.options import OPTION_NAMES
-
-try:  # Python 3
-    import socketserver
-    from urllib.error import HTTPError
-    from urllib.parse import urlencode
-    from urllib.request import urlopen
-except ImportError:  # Python 2
-    import SocketServer as socketserver
-    from urllib import urlencode
-    from urllib2 import HTTPError, urlopen
-
-try:
-    from time import perf_counter as clock
-except ImportError:  # Python 2
-    from time import time as clock
+from dbpool.testing import loadrun
 
 # compat: Django's stock backend is called postgresql_psycopg2 before 1.9.
 STOCK_ENGINE = ('django.db.backends.postgresql' if django.VERSION >= (1, 9)
                 else 'django.db.backends.postgresql_psycopg2')
 SAMPLER_ALIAS = 'dbpool_demo_sampler'
 ADD_EVERY = 5  # one request in five goes to /items/add/: an 80/20 mix
-MAX_PIDS_SHOWN = 20
 
 
-class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # the listen() backlog; the default 5 is small here
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):
-        pass
+def next_request(index):
+    """Request ``index`` of the mix: four reads, then one write of a new item."""
+    if index % ADD_EVERY == ADD_EVERY - 1:
+        return ('POST', '/items/add/', {'name': 'demo-%d' % index, 'quantity': index % 10})
+    return ('GET', '/items/')
 
 
 def close_all_connections():
@@ -67,65 +46,19 @@ def close_all_connections():
         connection.close()
 
 
-def percentile(sorted_values, fraction):
-    """The nearest-rank percentile of an already sorted list (0 if empty)."""
-    if not sorted_values:
-        return 0.0
-    rank = int(round(fraction * len(sorted_values) + 0.5)) - 1
-    return sorted_values[min(max(rank, 0), len(sorted_values) - 1)]
+def sampler_connect(settings_dict, application_name):
+    """A connect() for loadrun.PgSessionCounter: Django's stock backend, ``<app>-sampler``."""
+    # The stock backend works with either driver (psycopg 3 or psycopg2), and
+    # without the pool's OPTIONS it neither uses the pool nor counts itself.
+    options = dict((key, value) for key, value in settings_dict['OPTIONS'].items()
+                   if key not in OPTION_NAMES)
+    options['application_name'] = application_name + '-sampler'
+    sampler_settings = dict(settings_dict, ENGINE=STOCK_ENGINE, OPTIONS=options)
 
-
-class ConnectionSampler(threading.Thread):
-    """Counts the app's server connections in pg_stat_activity, every ``interval`` s.
-
-    It connects through Django's stock PostgreSQL backend with its own
-    application_name, so it neither uses the pool nor counts itself.
-    """
-
-    def __init__(self, settings_dict, application_name, interval):
-        super(ConnectionSampler, self).__init__(name='pg-stat-sampler')
-        self.daemon = True
-        options = dict((key, value) for key, value in settings_dict['OPTIONS'].items()
-                       if key not in OPTION_NAMES)
-        options['application_name'] = application_name + '-sampler'
-        self.settings_dict = dict(settings_dict, ENGINE=STOCK_ENGINE, OPTIONS=options)
-        self.application_name = application_name
-        self.interval = interval
-        self.started = threading.Event()
-        self.stopping = threading.Event()
-        self.samples = []
-        self.error = None
-
-    def count(self, cursor):
-        cursor.execute(
-            'SELECT count(*) FROM pg_stat_activity '
-            'WHERE datname = current_database() AND application_name = %s',
-            [self.application_name])
-        return cursor.fetchone()[0]
-
-    def run(self):
-        # Django's wrappers belong to the thread that made them: make it here.
-        wrapper = load_backend(STOCK_ENGINE).DatabaseWrapper(self.settings_dict, SAMPLER_ALIAS)
-        try:
-            with wrapper.cursor() as cursor:
-                self.samples.append(self.count(cursor))
-                self.started.set()
-                while not self.stopping.wait(self.interval):
-                    self.samples.append(self.count(cursor))
-                self.samples.append(self.count(cursor))
-        except Exception as exc:
-            self.error = exc
-        finally:
-            self.started.set()
-            wrapper.close()
-
-    def stop(self):
-        self.stopping.set()
-        self.join(30)
-
-    @property
-    def peak(self):
-        return max(self.samples) if self.samples else None
+    def connect():
+        # Runs in the sampler thread, which a Django connection must belong to.
+        return load_backend(STOCK_ENGINE).DatabaseWrapper(sampler_settings, SAMPLER_ALIAS)
+    return connect
 
 
 class Command(BaseCommand):
@@ -173,161 +106,27 @@ class Command(BaseCommand):
 
         db = connections['default'].settings_dict
         engine = db['ENGINE']
-        pooled = engine in settings.POOLED_ENGINES
-        max_conns = db['OPTIONS'].get('MAX_CONNS') if pooled else None
+        max_conns = db['OPTIONS'].get('MAX_CONNS') if engine in settings.POOLED_ENGINES else None
         app_name = db['OPTIONS'].get('application_name', settings.APPLICATION_NAME)
 
-        sampler = ConnectionSampler(db, app_name, options['sample_interval'])
-        sampler.start()
-        sampler.started.wait(30)
-        if sampler.error is not None:
-            raise CommandError('the pg_stat_activity sampler could not connect: %s'
-                               % sampler.error)
-
-        server = make_server('127.0.0.1', 0, get_wsgi_application(),
-                             server_class=ThreadingWSGIServer, handler_class=QuietHandler)
-        server_thread = threading.Thread(target=server.serve_forever, name='wsgi-server')
-        server_thread.daemon = True
-        server_thread.start()
-        base_url = 'http://127.0.0.1:%d' % server.server_address[1]
-        self.stdout.write('serving %s with ENGINE=%s at %s; %d requests from %d threads'
-                          % (settings.WSGI_APPLICATION, engine, base_url,
-                             options['requests'], options['threads']))
+        def on_serving(base_url):
+            self.stdout.write('serving %s with ENGINE=%s at %s; %d requests from %d threads'
+                              % (settings.WSGI_APPLICATION, engine, base_url,
+                                 options['requests'], options['threads']))
 
         try:
-            result = self.load(base_url, options['threads'], options['requests'],
-                               options['timeout'])
-        finally:
-            sampler.stop()
-            server.shutdown()
-            server.server_close()
+            result = loadrun.run(
+                get_wsgi_application(), next_request,
+                threads=options['threads'], requests=options['requests'],
+                count_sessions=loadrun.PgSessionCounter(sampler_connect(db, app_name), app_name),
+                sample_interval=options['sample_interval'], timeout=options['timeout'],
+                on_serving=on_serving)
+        except loadrun.LoadRunError as exc:
+            raise CommandError('the pg_stat_activity sampler could not connect: %s' % exc)
         pools = dbpool.pool_stats()
         close_all_connections()
-        self.report(result, sampler, engine, max_conns, pools)
-
-        problems = []
-        if result['errors']:
-            problems.append('%d of %d requests failed' % (result['errors'], result['total']))
-        if sampler.error is not None:
-            problems.append('the pg_stat_activity sampler failed: %s' % sampler.error)
-        if max_conns is not None and sampler.peak is not None and sampler.peak > max_conns:
-            problems.append('peak server connections %d exceeded MAX_CONNS=%d'
-                            % (sampler.peak, max_conns))
+        for line in loadrun.report_lines(result, engine, max_conns, pools):
+            self.stdout.write(line)
+        problems = loadrun.problems(result, max_conns)
         if problems:
             raise CommandError('; '.join(problems))
-
-    def load(self, base_url, thread_count, total, timeout):
-        lock = threading.Lock()
-        state = {'next': 0}
-        latencies = []
-        pids = set()
-        errors = []
-
-        def next_index():
-            with lock:
-                index = state['next']
-                if index >= total:
-                    return None
-                state['next'] = index + 1
-                return index
-
-        def one_request(index):
-            if index % ADD_EVERY == ADD_EVERY - 1:
-                data = urlencode({'name': 'demo-%d' % index, 'quantity': index % 10})
-                response = urlopen(base_url + '/items/add/', data.encode('ascii'), timeout)
-            else:
-                response = urlopen(base_url + '/items/', None, timeout)
-            try:
-                return json.loads(response.read().decode('utf-8'))
-            finally:
-                response.close()
-
-        def client():
-            while True:
-                index = next_index()
-                if index is None:
-                    return
-                started = clock()
-                try:
-                    body = one_request(index)
-                except HTTPError as exc:
-                    text = ' '.join(exc.read()[:400].decode('utf-8', 'replace').split())
-                    error = 'HTTP %s on request %d: %s' % (exc.code, index, text[:160])
-                except Exception as exc:
-                    error = 'request %d: %r' % (index, exc)
-                else:
-                    error = None
-                elapsed = clock() - started
-                with lock:
-                    if error is None:
-                        latencies.append(elapsed)
-                        pids.add(body['backend_pid'])
-                    else:
-                        errors.append(error)
-
-        threads = [threading.Thread(target=client, name='client-%d' % i)
-                   for i in range(thread_count)]
-        started = clock()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = clock() - started
-        latencies.sort()
-        return {
-            'total': total,
-            'done': len(latencies),
-            'errors': len(errors),
-            'error_samples': errors[:5],
-            'seconds': wall,
-            'requests_per_s': len(latencies) / wall if wall > 0 else 0.0,
-            'p50_ms': percentile(latencies, 0.50) * 1000.0,
-            'p99_ms': percentile(latencies, 0.99) * 1000.0,
-            'backend_pids': sorted(pids),
-        }
-
-    def report(self, result, sampler, engine, max_conns, pools):
-        write = self.stdout.write
-        write('')
-        write('requests done          %d of %d in %.2f s' % (
-            result['done'], result['total'], result['seconds']))
-        write('errors                 %d' % result['errors'])
-        for sample in result['error_samples']:
-            write('  %s' % sample)
-        write('requests/s             %.1f' % result['requests_per_s'])
-        write('latency p50 / p99      %.1f ms / %.1f ms' % (result['p50_ms'], result['p99_ms']))
-        pids = result['backend_pids']
-        shown = ' '.join(str(pid) for pid in pids[:MAX_PIDS_SHOWN])
-        if len(pids) > MAX_PIDS_SHOWN:
-            shown += ' ... (%d more)' % (len(pids) - MAX_PIDS_SHOWN)
-        write('distinct backend pids  %d: %s' % (len(pids), shown))
-        limit = ('MAX_CONNS=%d' % max_conns) if max_conns is not None \
-            else 'no limit checked: %s is not pooled' % engine
-        peak = sampler.peak
-        write('peak server conns      %s (%s; %d samples of pg_stat_activity)' % (
-            'unknown' if peak is None else peak, limit, len(sampler.samples)))
-        write('')
-        write('pool statistics (dbpool.pool_stats()):')
-        if not pools:
-            write('  (no pools in this process)')
-        for pool in pools:
-            write('  %s' % pool.get('name'))
-            for key in sorted(pool):
-                if key != 'name':
-                    value = pool[key]
-                    if isinstance(value, float):
-                        value = '%.1f' % value
-                    write('    %-28s %s' % (key, value))
-        write('pool_stats_json: %s' % json.dumps(pools, sort_keys=True))
-        write('summary_json: %s' % json.dumps({
-            'engine': engine,
-            'requests': result['total'],
-            'done': result['done'],
-            'errors': result['errors'],
-            'requests_per_s': round(result['requests_per_s'], 1),
-            'p50_ms': round(result['p50_ms'], 2),
-            'p99_ms': round(result['p99_ms'], 2),
-            'distinct_backend_pids': len(result['backend_pids']),
-            'peak_server_connections': peak,
-            'max_conns': max_conns,
-        }, sort_keys=True))
