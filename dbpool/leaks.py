@@ -2,9 +2,8 @@
 
 Two cases. A borrower that keeps a connection longer than LEAK_TIMEOUT is
 reported (a warning with where it was checked out) but left alone: it may
-be a slow request. A borrower that is gone (its thread ended, its wrapper
-was collected, without a checkin) can never give it back: the pool closes
-that connection and frees its slot.
+be a slow request. A borrower whose thread ended without a checkin can
+never give it back: the pool closes that connection and frees its slot.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -18,27 +17,42 @@ STACK_LIMIT = 25
 
 
 class OwnerToken(object):
-    """Stands for one borrower; when it is collected, so is the borrower."""
+    """Stands for one checkout; it lives as long as the borrowing thread."""
 
     __slots__ = ('__weakref__',)
 
 
+# Each thread's tokens, by entry. A thread's threading.local values are
+# dropped as soon as the thread ends (no garbage collection needed, unlike
+# Django's wrappers, which sit in reference cycles), so a token dies with
+# the thread that borrowed and never gave back.
+_held = threading.local()
+
+
 def watch_owner(pool, entry):
-    """A token to keep with the borrower; if it dies first, ``pool`` reclaims ``entry``."""
+    """Have ``pool`` reclaim ``entry`` if this thread ends before checking it in."""
     token = OwnerToken()
 
     def reclaim(_ref, pool=pool, entry=entry):
-        # Runs inside the garbage collector, maybe while this very thread
-        # holds the pool lock: only queue it, the housekeeper does the rest.
+        # Runs wherever the token dies, maybe while that thread holds the
+        # pool lock: only queue it, the housekeeper does the rest.
         pool.reclaim(entry)
 
     entry.owner_ref = weakref.ref(token, reclaim)
-    return token
+    tokens = getattr(_held, 'tokens', None)
+    if tokens is None:
+        tokens = _held.tokens = {}
+    tokens[id(entry)] = token
 
 
 def release_owner(entry):
-    """Forget the borrower at checkin, before its token goes (no reclaim then)."""
+    """Forget the borrower at checkin (no reclaim then), from any thread."""
+    # Dropping the weak reference first means its callback can never run,
+    # even if the token outlives this call in another thread's dict.
     entry.owner_ref = None
+    tokens = getattr(_held, 'tokens', None)
+    if tokens:
+        tokens.pop(id(entry), None)
 
 
 def describe_borrower(context=None):

@@ -122,7 +122,6 @@ class PoolingMixin(object):
 
     _dbpool_entry = None
     _dbpool_pool = None
-    _dbpool_token = None   # dies with this thread's wrapper: see dbpool.leaks
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -146,25 +145,20 @@ class PoolingMixin(object):
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
         self._dbpool_entry = entry
         self._dbpool_pool = pool
-        self._dbpool_token = leaks.watch_owner(pool, entry)
+        leaks.watch_owner(pool, entry)
         return entry.connection
 
     def _dbpool_checkin(self):
         """Give the current connection back (or close it, inside atomic())."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
         self._dbpool_entry = self._dbpool_pool = None
-        try:
-            if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
-                # Django keeps the connection object on the wrapper after a
-                # close inside atomic() and raises on its next use; the pool
-                # must not hand the same session to somebody else meanwhile.
-                pool.discard(entry, stats.DISCARD_IN_ATOMIC)
-            else:
-                pool.checkin(entry)
-        finally:
-            # Only now: the pool forgot the borrower first, so dropping the
-            # token reclaims nothing.
-            self._dbpool_token = None
+        if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
+            # Django keeps the connection object on the wrapper after a close
+            # inside atomic() and raises on its next use; the pool must not
+            # hand the same session to somebody else meanwhile.
+            pool.discard(entry, stats.DISCARD_IN_ATOMIC)
+        else:
+            pool.checkin(entry)
 
     def _dbpool_drop_inherited(self):
         """Forget a connection opened before a fork, without closing it."""
@@ -172,7 +166,7 @@ class PoolingMixin(object):
         if entry is not None and entry.pid != current_pid():
             # The parent's pool, kept by the registry, keeps it referenced.
             leaks.release_owner(entry)
-            self._dbpool_entry = self._dbpool_pool = self._dbpool_token = None
+            self._dbpool_entry = self._dbpool_pool = None
             self.connection = None
 
     def _dbpool_pool_for(self, conn_params):

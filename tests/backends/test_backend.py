@@ -1,7 +1,6 @@
 """The pooled ENGINE as Django uses it, on a real server."""
 from __future__ import absolute_import, division, print_function
 
-import gc
 import io
 import logging
 import os
@@ -334,7 +333,6 @@ def test_a_thread_that_ends_without_closing_gives_its_connection_back():
         thread = threading.Thread(target=backend_pid, args=('forgetful',))
         thread.start()
         thread.join()
-        gc.collect()
         # The housekeeper closes the orphan within a round; this waits for it.
         started = time.time()
         backend_pid('forgetful')
