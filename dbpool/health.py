@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 import logging
 import select
 
+from dbpool import watchdog
 from dbpool.options import RESET_FULL
 
 logger = logging.getLogger('dbpool')
@@ -133,8 +134,9 @@ def end_transaction(connection):
         run_unprepared(connection, 'ROLLBACK')
 
 
-def ping(connection, query):
-    """Run ``query`` on a raw cursor; True if the server answered."""
+def ping(connection, query, timeout=None):
+    """Run ``query`` on a raw cursor; True if the server answered within ``timeout`` s."""
+    guard = watchdog.arm(connection, timeout)
     try:
         run_unprepared(connection, query)
         end_transaction(connection)
@@ -142,15 +144,19 @@ def ping(connection, query):
     except Exception as exc:
         logger.info('dbpool: health check failed: %s', exc)
         return False
+    finally:
+        watchdog.disarm(guard)
 
 
-def reset(connection, reset_sql):
+def reset(connection, reset_sql, timeout=None):
     """Return the session to a clean state; True on success, False if broken.
 
     Rolls back what the borrower left open, puts the connection back into
     autocommit (Django sets its own mode at the next checkout) and, with a
-    reset query, clears session state in one round trip.
+    reset query, clears session state in one round trip; all within
+    ``timeout`` seconds.
     """
+    guard = watchdog.arm(connection, timeout)
     try:
         end_transaction(connection)
         if not connection.autocommit:
@@ -162,6 +168,8 @@ def reset(connection, reset_sql):
     except Exception as exc:
         logger.info('dbpool: reset on return failed, closing the connection: %s', exc)
         return False
+    finally:
+        watchdog.disarm(guard)
 
 
 def close_quietly(connection):

@@ -18,6 +18,7 @@ DEFAULTS = {
     'TEST_ON_BORROW': False,    # run TEST_ON_BORROW_QUERY at every checkout
     'TEST_ON_BORROW_QUERY': 'SELECT 1',
     'TEST_AFTER_IDLE': 5.0,     # seconds idle after which a checkout pings first
+    'PING_TIMEOUT': 5.0,        # seconds the ping or the reset may take
     'RESET_ON_RETURN': RESET_FULL,
     'LEAK_TIMEOUT': None,       # seconds a checkout may last before a warning
 }
@@ -87,6 +88,7 @@ def parse_pool_options(options, where):
         test_on_borrow_query=query,
         test_after_idle=checker.seconds('TEST_AFTER_IDLE', values['TEST_AFTER_IDLE'],
                                         optional=True),
+        ping_timeout=checker.seconds('PING_TIMEOUT', values['PING_TIMEOUT'], optional=True),
         reset_on_return=policy,
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
     )

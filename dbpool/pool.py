@@ -162,7 +162,7 @@ class ConnectionPool(object):
                     and now - entry.returned_at >= options.test_after_idle)
                 or health.has_pending_input(connection)):
             self._count(stats.HEALTH_CHECKS)
-            if not health.ping(connection, options.test_on_borrow_query):
+            if not health.ping(connection, options.test_on_borrow_query, options.ping_timeout):
                 return stats.DISCARD_BROKEN
         entry.checkouts += 1
         return None
@@ -234,7 +234,7 @@ class ConnectionPool(object):
         if entry.is_expired(monotonic()):
             return stats.DISCARD_LIFETIME
         self._count(stats.RESETS)
-        if not health.reset(connection, self._reset_sql):
+        if not health.reset(connection, self._reset_sql, self.options.ping_timeout):
             return stats.DISCARD_RESET_FAILED
         return None
 

@@ -20,6 +20,7 @@ def test_defaults_are_documented_values():
     assert options.test_after_idle == 5.0
     assert options.reset_on_return == 'full'
     assert options.leak_timeout is None
+    assert options.ping_timeout == 5.0
 
 
 def test_the_historic_configuration_keeps_max_conns_open():
