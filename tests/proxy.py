@@ -201,13 +201,3 @@ class FaultProxy(object):
             self._pairs.remove(pair)
         _hard_close(pair.client, False)
         _hard_close(pair.server, False)
-
-
-def free_port():
-    """A loopback TCP port with nothing listening (a moment ago)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()

@@ -107,7 +107,7 @@ def database_settings_from_env(environ=None):
     return cluster.settings(), cluster
 
 
-def _free_port():
+def free_port():
     """Return a loopback TCP port that was free a moment ago."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -201,12 +201,12 @@ class PgCluster(object):
             self._make_dirs()
         if not os.path.exists(os.path.join(self.data_dir, 'PG_VERSION')):
             self._initdb()
-        # A port from _free_port() can be taken before postgres binds it:
+        # A port from free_port() can be taken before postgres binds it:
         # then try another. A port the caller chose is tried once.
         attempts = 1 if self._fixed_port else 3
         for attempt in range(attempts):
             if self.port is None or attempt:
-                self.port = _free_port()
+                self.port = free_port()
             self._write_conf()
             try:
                 self._pg_ctl('start', '-l', self.log_file)

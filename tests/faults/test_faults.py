@@ -19,8 +19,9 @@ from django.db import utils as db_utils
 import dbpool
 from dbpool import stats
 from dbpool.errors import PoolTimeout
+from dbpool.testing.pgcluster import free_port
 from tests.backends.djangocompat import HAS_ATOMIC, close_all, connect, extra_alias
-from tests.proxy import FaultProxy, free_port
+from tests.proxy import FaultProxy
 from tests.support import Admin, database, run_threads_and_watch, wait_until
 
 

@@ -15,7 +15,7 @@ import uuid
 import django
 import pytest
 
-from tests.proxy import free_port
+from dbpool.testing.pgcluster import free_port
 from tests.support import Admin, database, wait_until
 
 try:
