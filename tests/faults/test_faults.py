@@ -22,13 +22,17 @@ from dbpool.errors import PoolTimeout
 from dbpool.testing.pgcluster import free_port
 from tests.backends.djangocompat import HAS_ATOMIC, close_all, connect, extra_alias
 from tests.proxy import FaultProxy
-from tests.support import Admin, database, run_threads_and_watch, wait_until
+from tests.support import (
+    Admin, available_drivers, database, run_threads_and_watch, wait_until)
 
 
 # What Django raises for a driver error on this release (Error is 1.6+).
+# Django 1.3-1.5 wrap query errors but let a failed connect through from
+# the driver as it is, hence the drivers' own base classes too.
 DJANGO_ERRORS = tuple(getattr(db_utils, name) for name in
                       ('Error', 'DatabaseError', 'OperationalError', 'InterfaceError')
-                      if hasattr(db_utils, name))
+                      if hasattr(db_utils, name)) + tuple(
+                          driver.Error for driver in available_drivers())
 
 
 # -- helpers ----------------------------------------------------------------
