@@ -11,4 +11,8 @@ venv=$(tools_venv)
 if [ $# -eq 0 ]; then
   set -- run-parallel --parallel 2 --parallel-no-spinner
 fi
-exec "$venv/bin/tox" "$@"
+status=0
+"$venv/bin/tox" "$@" || status=$?
+# run-parallel hides the output of passing cells: add up their reports.
+"$venv/bin/python" scripts/summarize_junit.py .tox || true
+exit "$status"
