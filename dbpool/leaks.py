@@ -33,10 +33,11 @@ def watch_owner(pool, entry):
     """Have ``pool`` reclaim ``entry`` if this thread ends before checking it in."""
     token = OwnerToken()
 
-    def reclaim(_ref, pool=pool, entry=entry):
+    def reclaim(ref, pool=pool, entry=entry):
         # Runs wherever the token dies, maybe while that thread holds the
-        # pool lock: only queue it, the housekeeper does the rest.
-        pool.reclaim(entry)
+        # pool lock: only queue it, the housekeeper does the rest. The weak
+        # reference names this very checkout, so a later one is left alone.
+        pool.reclaim(entry, ref)
 
     entry.owner_ref = weakref.ref(token, reclaim)
     tokens = getattr(_held, 'tokens', None)

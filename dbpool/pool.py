@@ -251,9 +251,14 @@ class ConnectionPool(object):
             logger.warning('dbpool: %s got back a connection reported as leaked, after %.1f s',
                            self.name, monotonic() - entry.borrowed_at)
 
-    def reclaim(self, entry):
-        """Queue a checked-out entry whose borrower is gone; housekeeping closes it."""
-        self._reclaimed.append(entry)
+    def reclaim(self, entry, owner_ref):
+        """Queue a checked-out entry whose borrower is gone; housekeeping closes it.
+
+        ``owner_ref`` is the checkout's weak reference to its borrower: the
+        entry may have been given back (by another thread) and borrowed again
+        before housekeeping runs, and that later checkout must be left alone.
+        """
+        self._reclaimed.append((entry, owner_ref))
 
     def _discard(self, entry, reason, keep_slot=False):
         with self._lock:
@@ -301,9 +306,9 @@ class ConnectionPool(object):
 
     def _reclaim_dead_borrowers(self):
         while self._reclaimed:
-            entry = self._reclaimed.popleft()
+            entry, owner_ref = self._reclaimed.popleft()
             with self._lock:
-                still_out = entry in self._in_use
+                still_out = entry in self._in_use and entry.owner_ref is owner_ref
             if still_out and entry.pid == current_pid():
                 logger.warning('dbpool: %s reclaimed a connection whose borrower ended '
                                'without returning it (%s)', self.name,

@@ -76,3 +76,29 @@ def test_a_returned_connection_is_not_reclaimed_when_its_thread_ends(make_pool):
     snapshot = pool.stats()
     assert snapshot['discarded_' + stats.DISCARD_LEAKED] == 0
     assert snapshot[stats.CONNECTIONS_IDLE] == 1
+
+
+def test_a_checkout_given_back_and_borrowed_again_is_not_reclaimed_late(make_pool):
+    # Django's ThreadTests do this: a thread borrows and ends, the main
+    # thread closes that thread's wrapper (a checkin) and borrows the same
+    # connection before the housekeeper has handled the dead borrower.
+    pool = make_pool(MAX_CONNS=1)
+    held = []
+
+    def borrow_and_vanish():
+        entry = pool.checkout()
+        leaks.watch_owner(pool, entry)
+        held.append(entry)
+
+    thread = threading.Thread(target=borrow_and_vanish)
+    thread.start()
+    thread.join()
+    assert wait_until(lambda: len(pool._reclaimed) == 1, 5)
+    pool.checkin(held[0])
+    again = pool.checkout(timeout=1)
+    leaks.watch_owner(pool, again)
+    assert again is held[0]
+    pool.run_housekeeping()
+    assert pool.stats()['discarded_' + stats.DISCARD_LEAKED] == 0
+    assert not again.connection.closed
+    pool.checkin(again)
