@@ -122,6 +122,10 @@ class PoolingMixin(object):
 
     _dbpool_entry = None
     _dbpool_pool = None
+    # The connection object last given back, and whether a close now means
+    # Django judged the current one unusable (then it is closed, not lent).
+    _dbpool_given_back = None
+    _dbpool_rejected = False
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -145,20 +149,33 @@ class PoolingMixin(object):
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
         self._dbpool_entry = entry
         self._dbpool_pool = pool
+        self._dbpool_given_back = None
         leaks.watch_owner(pool, entry)
         return entry.connection
 
     def _dbpool_checkin(self):
-        """Give the current connection back (or close it, inside atomic())."""
+        """Give the current connection back (or close it: inside atomic(), or rejected)."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
+        rejected = self._dbpool_rejected
         self._dbpool_entry = self._dbpool_pool = None
+        self._dbpool_rejected = False
+        self._dbpool_given_back = entry.connection
         if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
             # Django keeps the connection object on the wrapper after a close
             # inside atomic() and raises on its next use; the pool must not
             # hand the same session to somebody else meanwhile.
             pool.discard(entry, stats.DISCARD_IN_ATOMIC)
+        elif rejected:
+            pool.discard(entry, stats.DISCARD_UNUSABLE)
         else:
             pool.checkin(entry)
+
+    def _dbpool_holds_given_back(self):
+        """True when wrapper.connection is one this wrapper already gave back."""
+        # Django's close() clears wrapper.connection right after _close();
+        # only a bare _close() (Django's own tests emulate a server
+        # disconnect so) leaves the pool's connection here.
+        return self.connection is not None and self.connection is self._dbpool_given_back
 
     def _dbpool_drop_inherited(self):
         """Forget a connection opened before a fork, without closing it."""
