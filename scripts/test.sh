@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$ROOT"
 activate_all_pythons
 ensure_postgres
+ensure_postgis
+ensure_pgbouncer
 venv=$(tools_venv)
 if [ $# -eq 0 ]; then
   set -- run-parallel --parallel 2 --parallel-no-spinner
