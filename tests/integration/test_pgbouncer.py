@@ -27,6 +27,7 @@ from tests.backends.djangocompat import extra_alias  # noqa: E402
 
 MAX_CONNS = 4
 ALIAS = 'bouncer'
+DB_NAME = 'dbpool_bouncer'  # a database of the tests' own, behind PgBouncer
 
 pytestmark = pytest.mark.skipif(
     django.VERSION[:2] < (1, 11),
@@ -43,22 +44,27 @@ RECOMMENDED = {
 def bouncer(request):
     need('pgbouncer', None if find_pgbouncer() else
          'the pgbouncer program is not installed (scripts/lib.sh ensure_pgbouncer)')
-    bouncer = PgBouncer(database(), request.param).start()
+    bouncer = PgBouncer(dict(database(), NAME=DB_NAME), request.param).start()
     yield bouncer
     bouncer.stop()
 
 
 @pytest.fixture
 def table():
-    """django_content_type on the server under test, for ORM queries."""
-    admin = Admin()
-    admin.query('DROP TABLE IF EXISTS django_content_type')
-    admin.query('CREATE TABLE django_content_type (id serial PRIMARY KEY, '
-                'app_label varchar(100) NOT NULL, model varchar(100) NOT NULL, '
-                'UNIQUE (app_label, model))')
-    yield admin
-    admin.query('DROP TABLE IF EXISTS django_content_type')
-    admin.close()
+    """A database of our own with django_content_type, for ORM queries."""
+    server = Admin()
+    server.query('DROP DATABASE IF EXISTS %s' % DB_NAME)
+    server.query('CREATE DATABASE %s' % DB_NAME)
+    admin = Admin(dict(database(), NAME=DB_NAME))
+    try:
+        admin.query('CREATE TABLE django_content_type (id serial PRIMARY KEY, '
+                    'app_label varchar(100) NOT NULL, model varchar(100) NOT NULL, '
+                    'UNIQUE (app_label, model))')
+        yield admin
+    finally:
+        admin.close()
+        server.query('DROP DATABASE IF EXISTS %s' % DB_NAME)
+        server.close()
 
 
 def bouncer_alias(bouncer, options=None, **settings):
@@ -88,7 +94,7 @@ both_modes = pytest.mark.parametrize('bouncer', ['session', 'transaction'], indi
 
 
 @both_modes
-def test_threads_run_orm_queries_and_transactions_through_the_pool(bouncer, table):
+def test_threads_run_orm_queries_and_transactions_through_the_pool(table, bouncer):
     errors = []
 
     def work(number):
@@ -119,7 +125,7 @@ def test_threads_run_orm_queries_and_transactions_through_the_pool(bouncer, tabl
 
 
 @both_modes
-def test_atomic_commits_rolls_back_and_nests(bouncer, table):
+def test_atomic_commits_rolls_back_and_nests(table, bouncer):
     with bouncer_alias(bouncer):
         with transaction.atomic(using=ALIAS):
             types().create(app_label='kept', model='outer')
@@ -140,7 +146,7 @@ def test_atomic_commits_rolls_back_and_nests(bouncer, table):
 
 
 @both_modes
-def test_iterator_streams_every_row(bouncer, table):
+def test_iterator_streams_every_row(table, bouncer):
     # Transaction mode: with DISABLE_SERVER_SIDE_CURSORS (recommended), a
     # plain cursor. Session mode: a server-side cursor, as without PgBouncer.
     table.query("INSERT INTO django_content_type (app_label, model) "
@@ -153,7 +159,7 @@ def test_iterator_streams_every_row(bouncer, table):
 
 @pytest.mark.parametrize('bouncer', ['transaction'], indirect=True)
 @pytest.mark.parametrize('policy', ['full', 'rollback'])
-def test_the_reset_on_return_keeps_transaction_mode_working(bouncer, table, policy):
+def test_the_reset_on_return_keeps_transaction_mode_working(table, bouncer, policy):
     # The full reset (DISCARD ALL) reaches whichever server connection
     # PgBouncer picks for it; it must neither fail nor disturb the others.
     with bouncer_alias(bouncer, {'RESET_ON_RETURN': policy}):
@@ -195,7 +201,7 @@ def _hold_the_cursor_server(bouncer):
 
 
 @pytest.mark.parametrize('bouncer', ['transaction'], indirect=True)
-def test_without_disable_server_side_cursors_iterator_fails_in_transaction_mode(bouncer, table):
+def test_without_disable_server_side_cursors_iterator_fails_in_transaction_mode(table, bouncer):
     # The failure mode docs/pgbouncer.md warns about, made deterministic: the
     # WITH HOLD cursor lives on one server connection, and the next FETCH
     # goes to another one.
