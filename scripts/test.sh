@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$ROOT"
 activate_all_pythons
 ensure_postgres
+ensure_postgis
+ensure_pgbouncer
 venv=$(tools_venv)
 django_suite=
 if [ $# -eq 0 ]; then

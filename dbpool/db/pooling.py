@@ -134,6 +134,11 @@ class PoolingMixin(object):
         # this release (or PostGIS) installed.
         self.creation = _pooled_creation_class(type(self.creation))(self)
 
+    @classmethod
+    def _dbpool_opener_class(cls):
+        """The wrapper class whose get_new_connection opens this pool's connections."""
+        return cls
+
     def _dbpool_checkout(self, conn_params):
         """Check a connection out of this target's pool and remember the entry."""
         pool = self._dbpool_pool_for(conn_params)
@@ -197,7 +202,8 @@ class PoolingMixin(object):
         options = self._dbpool_checked_options()
         target = describe_target(conn_params)
         pool = ConnectionPool(
-            connect=_Connector(type(self), self.settings_dict, self.alias, conn_params),
+            connect=_Connector(self._dbpool_opener_class(), self.settings_dict, self.alias,
+                               conn_params),
             options=options,
             name="pool for alias '%s' (%s)" % (self.alias, target),
             time_zone=self._dbpool_time_zone(),
