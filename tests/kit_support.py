@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 # A child script that proves it reached a real server: it connects to
 # DATABASE_URL with whichever driver is installed and prints the server's
 # data directory and port, then exits with the status given as argv[1].
@@ -78,3 +80,22 @@ def assert_cluster_gone(values):
 
 
 PYTHON = sys.executable
+
+def dbpool_is_installed():
+    """Whether dbpool is installed with its console script and entry points.
+
+    tox installs it in every cell; outside tox it usually runs from a
+    checkout on PYTHONPATH, where neither exists.
+    """
+    return bool(os.environ.get('TOX_ENV_NAME'))
+
+
+# The command and the plugin use no Django: what varies is Python and
+# pytest (4.6 on 2.7). Starting a dozen clusters in every one of the 30
+# cells would add minutes to the matrix, so tox.ini sets DBPOOL_TEST_KIT in
+# three cells; outside tox they always run.
+KIT_CELLS = 'py27-dj16-south, py37-dj111, py313-dj61-psycopg3'
+needs_kit_cell = pytest.mark.skipif(
+    bool(os.environ.get('TOX_ENV_NAME')) and not os.environ.get('DBPOOL_TEST_KIT'),
+    reason='the pgcluster command and pytest plugin tests run in the tox cells %s '
+    '(DBPOOL_TEST_KIT)' % KIT_CELLS)

@@ -11,7 +11,8 @@ import pytest
 
 from dbpool.testing.pgcluster_cli import parse_args
 from tests.kit_support import (
-    PROBE, PYTHON, assert_cluster_gone, environment_without_database_url, probe_values, run)
+    PROBE, PYTHON, assert_cluster_gone, dbpool_is_installed, environment_without_database_url,
+    needs_kit_cell, probe_values, run)
 
 CLI = [PYTHON, '-m', 'dbpool.testing.pgcluster']
 
@@ -25,6 +26,7 @@ def base_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+@needs_kit_cell
 def test_run_sets_database_url_removes_the_cluster_and_returns_the_commands_status():
     code, out, err = run(CLI + ['run', '--', PYTHON, '-c', PROBE, '7'],
                          env=environment_without_database_url())
@@ -35,6 +37,7 @@ def test_run_sets_database_url_removes_the_cluster_and_returns_the_commands_stat
     assert ':***@127.0.0.1:%s/' % values['PORT'] in err  # the password is not printed
 
 
+@needs_kit_cell
 def test_run_is_the_default_when_a_command_follows_the_double_dash():
     code, out, err = run(CLI + ['--', PYTHON, '-c', PROBE, '0'],
                          env=environment_without_database_url())
@@ -42,6 +45,7 @@ def test_run_is_the_default_when_a_command_follows_the_double_dash():
     assert_cluster_gone(probe_values(out))
 
 
+@needs_kit_cell
 def test_a_command_killed_by_a_signal_gives_128_plus_the_signal():
     code, out, err = run(CLI + ['--', PYTHON, '-c',
                                 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)'],
@@ -49,6 +53,7 @@ def test_a_command_killed_by_a_signal_gives_128_plus_the_signal():
     assert code == 128 + signal.SIGTERM, err
 
 
+@needs_kit_cell
 def test_a_command_that_cannot_start_gives_127_and_removes_the_cluster(base_dir):
     code, out, err = run(CLI + ['--base-dir', base_dir, 'run', '--', 'no-such-command-dbpool'],
                          env=environment_without_database_url())
@@ -57,6 +62,7 @@ def test_a_command_that_cannot_start_gives_127_and_removes_the_cluster(base_dir)
     assert os.listdir(base_dir) == []  # the cluster's temp dir went with it
 
 
+@needs_kit_cell
 def test_reuse_runs_against_an_existing_database_url_without_starting_a_cluster(base_dir):
     url = 'postgres://someone:pw@127.0.0.1:1/elsewhere'
     code, out, err = run(
@@ -68,6 +74,7 @@ def test_reuse_runs_against_an_existing_database_url_without_starting_a_cluster(
     assert os.listdir(base_dir) == []
 
 
+@needs_kit_cell
 def test_without_reuse_a_set_database_url_is_replaced_by_the_private_cluster():
     code, out, err = run(CLI + ['--', PYTHON, '-c', PROBE, '0'],
                          env=environment_without_database_url(
@@ -76,6 +83,7 @@ def test_without_reuse_a_set_database_url_is_replaced_by_the_private_cluster():
     assert probe_values(out)['PORT'] != '1'
 
 
+@needs_kit_cell
 def test_serve_exports_the_url_until_sigterm_then_removes_the_cluster():
     server = subprocess.Popen(CLI + ['serve', '--export'], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=environment_without_database_url())
@@ -112,17 +120,9 @@ def test_arguments_after_the_double_dash_belong_to_the_command():
     assert (options.action, command) == ('serve', None)
 
 
-def installed_distribution():
-    """dbpool's installed distribution, or None when it runs from a checkout on sys.path."""
-    try:
-        import pkg_resources
-        return pkg_resources.get_distribution('django-db-pool')
-    except Exception:  # no pkg_resources, or not installed
-        return None
-
-
-@pytest.mark.skipif(installed_distribution() is None,
-                    reason='dbpool is not installed here (a checkout on PYTHONPATH): no console script')
+@needs_kit_cell
+@pytest.mark.skipif(not dbpool_is_installed(),
+                    reason='outside tox dbpool runs from a checkout: no console script')
 def test_the_installed_console_script_runs_a_command_against_a_cluster():
     script = os.path.join(os.path.dirname(PYTHON), 'dbpool-pgcluster')
     code, out, err = run([script, '--', PYTHON, '-c', PROBE, '3'],

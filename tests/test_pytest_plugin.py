@@ -8,7 +8,8 @@ import tempfile
 import pytest
 
 from tests.kit_support import (
-    PROBE, PYTHON, assert_cluster_gone, environment_without_database_url, probe_values, run)
+    PROBE, PYTHON, assert_cluster_gone, dbpool_is_installed, environment_without_database_url,
+    needs_kit_cell, probe_values, run)
 
 # What the downstream suite sees: DATABASE_URL when its conftest.py is
 # imported (as Django settings are under pytest-django), and the fixtures.
@@ -72,6 +73,7 @@ def pytest_run(suite, *args, **env):
     return code, out + err, values
 
 
+@needs_kit_cell
 def test_pgcluster_option_sets_database_url_before_conftest_and_removes_the_cluster(suite):
     code, output, values = pytest_run(suite, '--pgcluster')
     assert code == 0, output
@@ -81,6 +83,7 @@ def test_pgcluster_option_sets_database_url_before_conftest_and_removes_the_clus
     assert_cluster_gone(values)
 
 
+@needs_kit_cell
 def test_the_ini_setting_asks_for_the_cluster_too(suite):
     write_ini(suite, 'dbpool_pgcluster = true\n')
     code, output, values = pytest_run(suite)
@@ -89,6 +92,7 @@ def test_the_ini_setting_asks_for_the_cluster_too(suite):
     assert_cluster_gone(values)
 
 
+@needs_kit_cell
 def test_the_fixtures_alone_start_the_cluster_on_first_use(suite):
     code, output, values = pytest_run(suite)
     assert code == 0, output
@@ -97,6 +101,7 @@ def test_the_fixtures_alone_start_the_cluster_on_first_use(suite):
     assert_cluster_gone(values)
 
 
+@needs_kit_cell
 def test_a_failing_suite_fails_and_still_removes_the_cluster(suite):
     code, output, values = pytest_run(suite, '--pgcluster', DBPOOL_KIT_FAIL='1')
     assert code == 1, output
@@ -104,6 +109,7 @@ def test_a_failing_suite_fails_and_still_removes_the_cluster(suite):
     assert_cluster_gone(values)
 
 
+@needs_kit_cell
 def test_a_database_url_from_the_environment_is_used_and_no_cluster_started(suite):
     url = 'postgres://someone:pw@127.0.0.1:1/downstream'
     code, output, values = pytest_run(suite, '--pgcluster', DATABASE_URL=url)
@@ -114,12 +120,14 @@ def test_a_database_url_from_the_environment_is_used_and_no_cluster_started(suit
     assert 'dbpool: DATABASE_URL from the environment' in output
 
 
+@needs_kit_cell
 def test_the_plugin_is_quiet_unless_asked(suite):
     code, output, values = pytest_run(suite, '-k', 'outcome')
     assert code == 0, output
     assert 'dbpool:' not in output
 
 
+@needs_kit_cell
 def test_the_session_puts_database_url_back_as_it_was(monkeypatch):
     from dbpool.testing.pytest_plugin import SessionDatabase
     monkeypatch.delenv('DATABASE_URL', raising=False)
@@ -135,16 +143,9 @@ def test_the_session_puts_database_url_back_as_it_was(monkeypatch):
     assert not os.path.exists(data_dir)
 
 
-def installed_distribution():
-    try:
-        import pkg_resources
-        return pkg_resources.get_distribution('django-db-pool')
-    except Exception:  # no pkg_resources, or not installed
-        return None
-
-
-@pytest.mark.skipif(installed_distribution() is None,
-                    reason='dbpool is not installed here (a checkout on PYTHONPATH): no entry point')
+@needs_kit_cell
+@pytest.mark.skipif(not dbpool_is_installed(),
+                    reason='outside tox dbpool runs from a checkout: no entry point')
 def test_the_installed_entry_point_loads_the_plugin_without_dash_p(suite):
     code, out, err = run([PYTHON, '-m', 'pytest', '-p', 'no:cacheprovider', '-s',
                           '--pgcluster', suite],
