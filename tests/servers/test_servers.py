@@ -22,8 +22,8 @@ import pytest
 
 from dbpool.testing.pgcluster import free_port
 from tests.servers.harness import (
-    BAD_SIGNS, Background, count_sessions, drive, fetch, gunicorn_command, migrate, process_pools, project_database,
-    project_env, require, wait_for_port)
+    BAD_SIGNS, Background, count_sessions, drive, fetch, gunicorn_command, migrate,
+    process_pools, project_database, project_env, require, wait_for_port)
 
 pytestmark = pytest.mark.skipif(django.VERSION < (3, 1),
                                 reason='the async views and /process/ need Django 3.1+')
@@ -141,7 +141,8 @@ def test_uvicorn_serves_sync_and_async_views_from_one_bounded_pool():
         pools = process_pools(base_url, attempts=1)
         check_pools_after_load(pools, 1)
 
-    output = serve_and_check('uvicorn (ASGI)', uvicorn, processes=1, paths=paths, after=direct_orm_is_refused)
+    output = serve_and_check('uvicorn (ASGI)', uvicorn, processes=1, paths=paths,
+                             after=direct_orm_is_refused)
     assert 'SynchronousOnlyOperation' in output
     # The only traceback is the refused direct ORM call.
     assert output.count('Traceback') == 1, output[-3000:]
