@@ -33,7 +33,7 @@ def release_connections(**signal_kwargs):
         # connection of the thread, and our close is a checkin.
         close_old()
     else:
-        db.close_connection()  # Django 1.3 to 1.5: the default alias only
+        db.close_connection()  # Django 1.3 to 1.5: closes every alias of the thread
 
 
 def forget_inherited_connections(**signal_kwargs):

@@ -51,7 +51,7 @@ def runserver(port):
     return [sys.executable, 'manage.py', 'runserver', '--noreload', '127.0.0.1:%d' % port]
 
 
-def serve_and_check(label, command, processes, paths, env_extra=None, after=None):
+def serve_and_check(label, command, processes, paths, env_extra=None, after=None, held=0):
     """Run ``command`` on the project, load it, check the pools; the server's output."""
     with project_database() as (settings_dict, admin):
         dbname = settings_dict['NAME']
@@ -69,7 +69,7 @@ def serve_and_check(label, command, processes, paths, env_extra=None, after=None
             assert set(outcome.statuses) <= set(OK), server.output()[-3000:]
             assert 1 <= outcome.peak_sessions <= processes * MAX_CONNS
             pools = process_pools(base_url, attempts=6 * processes)
-            check_pools_after_load(pools, processes)
+            check_pools_after_load(pools, processes, held)
             # Nothing is left mid-transaction or mid-query on the server.
             assert count_sessions(admin, dbname, ['active', 'idle in transaction']) == 0
             if after is not None:
@@ -79,8 +79,8 @@ def serve_and_check(label, command, processes, paths, env_extra=None, after=None
         return server.output()
 
 
-def check_pools_after_load(pools, processes):
-    """Every process seen has one bounded pool with nothing checked out."""
+def check_pools_after_load(pools, processes, held=0):
+    """Every process seen has one bounded pool with nothing (or ``held``) checked out."""
     assert 1 <= len(pools) <= processes
     for pid, stats in pools.items():
         assert len(stats) == 1, (pid, stats)
@@ -89,7 +89,7 @@ def check_pools_after_load(pools, processes):
             (key, stats[key]) for key in ('checkouts', 'connections_open', 'connections_in_use',
                                           'checkouts_waited', 'discarded_leaked'))))
         assert stats['max_conns'] == MAX_CONNS
-        assert stats['connections_in_use'] == 0, (pid, stats)
+        assert stats['connections_in_use'] == held, (pid, stats)
         assert stats['connections_open'] <= MAX_CONNS, (pid, stats)
         assert stats['checkout_timeouts'] == 0, (pid, stats)
         assert stats['discarded_leaked'] == 0, (pid, stats)
@@ -112,7 +112,11 @@ def test_gunicorn_gthread_workers_share_one_bounded_pool_per_process():
 
 
 def test_runserver_threads_share_one_bounded_pool():
-    output = serve_and_check('runserver (threaded)', runserver, processes=1, paths=SYNC_PATHS)
+    # Before Django 5.1 runserver's main thread keeps the connection its
+    # migration check opened, for the server's life: one slot stays out.
+    held = 0 if django.VERSION >= (5, 1) else 1
+    output = serve_and_check('runserver (threaded)', runserver, processes=1, paths=SYNC_PATHS,
+                             held=held)
     assert_clean(output)
 
 
