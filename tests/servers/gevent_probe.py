@@ -9,6 +9,8 @@ Prints one JSON object per line:
   (MIN_CONNS=2, nothing checked out), i.e. the housekeeper greenlet ran;
 - ``cooperation``: the most pg_sleep() queries of this process seen running
   at once by a third greenlet, while two greenlets each ran one;
+- ``dead-borrower``: a greenlet ended holding a connection; the pool
+  reclaimed it (its borrower token lives in a greenlet-local);
 - ``stall-now``, then ``checkin``: the pool's reset of a connection behind
   the stalled proxy, cut by the watchdog greenlet after PING_TIMEOUT.
 """
@@ -106,6 +108,22 @@ def cooperation():
     say(step='cooperation', most_at_once=seen[0])
 
 
+def dead_borrower():
+    """A greenlet that ends without giving its connection back: reclaimed."""
+    def borrow_and_forget():
+        query('default', 'SELECT 1')  # no close(): the greenlet just ends
+
+    before = stats('default')['discarded_leaked']
+    gevent.spawn(borrow_and_forget).get()
+    for _ in range(200):
+        if stats('default')['discarded_leaked'] > before:
+            break
+        gevent.sleep(0.05)
+    pool = stats('default')
+    say(step='dead-borrower', discarded_leaked=pool['discarded_leaked'] - before,
+        connections_in_use=pool['connections_in_use'])
+
+
 def stalled_checkin():
     def borrow_and_return():
         query('stalled', 'SELECT 1')
@@ -121,4 +139,5 @@ def stalled_checkin():
 
 housekeeper()
 cooperation()
+dead_borrower()
 stalled_checkin()

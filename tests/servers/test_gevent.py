@@ -85,7 +85,7 @@ def run_probe(mode, proxy, hang_s=STEP_TIMEOUT):
     probe = Probe(mode, proxy)
     steps = {}
     try:
-        for name in ('housekeeper', 'cooperation', 'stall-now'):
+        for name in ('housekeeper', 'cooperation', 'dead-borrower', 'stall-now'):
             step = probe.next_step()
             assert step is not None and step['step'] == name, (step, probe.output())
             steps[name] = step
@@ -111,6 +111,9 @@ def test_under_gevent_the_housekeeper_and_watchdog_run_and_queries_interleave(pr
     assert steps['housekeeper']['connections_open'] >= 2
     # Two greenlets' queries were on the server at the same time.
     assert steps['cooperation']['most_at_once'] == 2
+    # A greenlet that ended holding a connection lost it to the pool.
+    assert steps['dead-borrower']['discarded_leaked'] == 1
+    assert steps['dead-borrower']['connections_in_use'] == 0
     # The watchdog greenlet cut the stalled reset; nothing is left checked out.
     assert steps['checkin'] == {'step': 'checkin', 'discarded_reset_failed': 1,
                                 'connections_in_use': 0}, probe.output()
