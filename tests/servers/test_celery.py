@@ -83,7 +83,9 @@ def check_children_kept_to_their_own_connections(run):
     assert all(r['item'] for r in results)
     children = set(r['pid'] for r in results)
     assert run['parent_pid'] not in children
-    assert 2 <= len(children) <= CHILDREN
+    # Usually all three children run some (-O fair); one busy machine may
+    # leave a child idle, which changes nothing below.
+    assert 1 <= len(children) <= CHILDREN
     backends = set(r['backend_pid'] for r in results)
     # No child used the parent's session, and the parent's is still alive.
     assert run['parent_backend'] not in backends
