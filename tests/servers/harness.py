@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 
-from tests.support import Admin, database, wait_until
+from tests.support import Admin, database, required_tools, wait_until
 
 try:
     from urllib.parse import quote
@@ -44,12 +44,6 @@ BAD_SIGNS = ('SSL error', 'server closed the connection', 'Traceback')
 
 
 # -- Optional tools -------------------------------------------------------------
-
-def required_tools():
-    """The tools this cell must have (DBPOOL_REQUIRE)."""
-    names = os.environ.get('DBPOOL_REQUIRE', '')
-    return set(name.strip() for name in names.split(',') if name.strip())
-
 
 def require(module_name, tool=None):
     """Import ``module_name``; fail if DBPOOL_REQUIRE names ``tool``, else skip."""
