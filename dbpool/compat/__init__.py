@@ -14,7 +14,7 @@ same names, so the backends never branch on the Django version:
 - ``NO_DB_ALIAS``: the alias of Django's maintenance connections.
 
 The eras follow shared/notes/django-backend-eras.md: the ``_cursor()`` era
-(1.3, 1.4-1.5), the hooks era (1.6, 1.7, 1.8-2.2, 3.0-4.1), psycopg 3
+(1.3, 1.4-1.5), the hooks era (1.6, 1.7, 1.8-2.2, 3.0-4.0, 4.1), psycopg 3
 (4.2-5.0) and Django's own pool (5.1-6.1).
 """
 from __future__ import absolute_import, division, print_function
@@ -27,6 +27,8 @@ if _RELEASE >= (5, 1):
     from dbpool.compat import django51 as era
 elif _RELEASE >= (4, 2):
     from dbpool.compat import django42 as era
+elif _RELEASE >= (4, 1):
+    from dbpool.compat import django41 as era
 elif _RELEASE >= (3, 0):
     from dbpool.compat import django30 as era
 elif _RELEASE >= (1, 8):

@@ -3,15 +3,15 @@ from __future__ import absolute_import, division, print_function
 
 from django.db.backends.postgresql.psycopg_any import IsolationLevel
 
-from dbpool.compat import django30
-from dbpool.compat.django30 import (  # noqa: F401 - re-exported unchanged
+from dbpool.compat import django41
+from dbpool.compat.django41 import (  # noqa: F401 - re-exported unchanged
     NO_DB_ALIAS, CreationHooks, StockDatabaseWrapper)
 
-__all__ = django30.__all__
+__all__ = django41.__all__
 
 
-class ConnectionHooks(django30.ConnectionHooks):
-    """3.0's hooks; the isolation level is recorded as 4.2 does."""
+class ConnectionHooks(django41.ConnectionHooks):
+    """4.1's hooks; the isolation level is recorded as 4.2 does."""
 
     def _dbpool_sync_isolation_level(self, connection):
         level = self.settings_dict['OPTIONS'].get('isolation_level')

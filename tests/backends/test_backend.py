@@ -379,7 +379,7 @@ def test_after_a_bare_close_the_wrapper_does_not_call_the_pools_connection_usabl
     assert connection.is_usable() is True
 
 
-@pytest.mark.skipif(not hasattr(connection, 'close_if_health_check_failed'),
+@pytest.mark.skipif(not hasattr(compat.StockDatabaseWrapper, 'close_if_health_check_failed'),
                     reason='CONN_HEALTH_CHECKS arrived in Django 4.1')
 def test_a_connection_djangos_health_check_rejects_is_closed_not_lent_again():
     from unittest import mock
