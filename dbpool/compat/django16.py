@@ -51,6 +51,10 @@ class ConnectionHooks(object):
 
     # -- Questions the glue asks the era ----------------------------------------
 
+    def _dbpool_connection_params(self):
+        """The driver arguments, without our keys (what get_new_connection receives)."""
+        return self.get_connection_params()
+
     def _dbpool_open_physical(self, conn_params):
         """Open a real connection the way stock Django does."""
         return super(ConnectionHooks, self).get_new_connection(conn_params)
