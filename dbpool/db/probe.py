@@ -6,10 +6,6 @@ connections) in a process that only wants to look.
 """
 from __future__ import absolute_import, division, print_function
 
-from django.db import connections
-
-from dbpool.db.pooling import _Connector as Connector
-
 POOLED_ENGINE_PREFIX = 'dbpool.db.backends.'
 
 SETTINGS_SQL = ("SELECT current_setting('max_connections')::int, "
@@ -32,9 +28,13 @@ def pooled_aliases(databases):
 
 def open_direct(alias):
     """A new driver connection for ``alias``, outside its pool; the caller closes it."""
+    # Imported here: Django 1.3-1.5 load the default backend (which imports
+    # this module) while django.db itself is still being imported.
+    from django.db import connections
+    from dbpool.db.pooling import _Connector
     wrapper = connections[alias]
     params = wrapper._dbpool_connection_params()
-    opener = Connector(type(wrapper), wrapper.settings_dict, alias, params)
+    opener = _Connector(type(wrapper), wrapper.settings_dict, alias, params)
     return opener()
 
 
