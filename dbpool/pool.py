@@ -67,6 +67,7 @@ class ConnectionPool(object):
         # Entries whose borrower died without a checkin (see dbpool.leaks);
         # deque.append is safe from inside the garbage collector.
         self._reclaimed = collections.deque()
+        self._export = stats.StatsExport(options.stats_callback, options.stats_interval)
 
     def __repr__(self):
         return '<ConnectionPool %s>' % self.name
@@ -184,7 +185,8 @@ class ConnectionPool(object):
         # Called holding a reserved slot; gives the slot back if connect fails.
         try:
             connection = self._connect()
-        except Exception:
+        except Exception as exc:
+            logger.warning('dbpool: %s could not open a connection: %s', self.name, exc)
             with self._lock:
                 self._opening -= 1
                 self._counters[stats.CONNECT_FAILURES] += 1
@@ -199,7 +201,7 @@ class ConnectionPool(object):
                 health.session_time_zone(connection))
             self._reset_tuned = True
         self._count(stats.CONNECTIONS_CREATED)
-        logger.debug('dbpool: %s opened %r', self.name, entry)
+        logger.info('dbpool: %s opened %r', self.name, entry)
         return entry
 
     # -- Checkin ----------------------------------------------------------
@@ -268,7 +270,9 @@ class ConnectionPool(object):
                 self._opening += 1
             else:
                 self._pass_slot_on()
-        logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
+        # A connection that broke is news; one closed by policy is routine.
+        level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
+        logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
         health.close_quietly(entry.connection)
 
     def _hand_over(self, entry):
@@ -303,6 +307,7 @@ class ConnectionPool(object):
         for _ in range(to_open):
             if not self._open_idle():
                 break
+        self._export.tick(monotonic(), self.label, self.stats)
 
     def _reclaim_dead_borrowers(self):
         while self._reclaimed:
@@ -360,10 +365,8 @@ class ConnectionPool(object):
         """Open one connection in a reserved slot and make it idle; False on failure."""
         try:
             entry = self._open_entry()
-        except Exception as exc:
-            logger.warning('dbpool: %s could not open a connection to keep MIN_CONNS=%d: %s',
-                           self.name, self.options.min_conns, exc)
-            return False
+        except Exception:
+            return False  # _open_entry logged it
         with self._lock:
             self._opening -= 1
             if not self._closed:

@@ -11,6 +11,7 @@ at the first connection with ImproperlyConfigured (dbpool.db.pooling).
   first connection would raise).
 - dbpool.E004: an upper-case OPTIONS key that is not a pool key: a typo
   such as MAX_CONN, which would reach the driver and fail every connection.
+- dbpool.E005: OPTIONS['STATS_CALLBACK'] names nothing importable or callable.
 - dbpool.W001 (database tag): MAX_CONNS x worker processes, summed over the
   aliases on one server, exceeds what the server accepts.
 """
@@ -19,7 +20,9 @@ from __future__ import absolute_import, division, print_function
 import difflib
 import os
 
-from dbpool.db import probe
+from django.core.exceptions import ImproperlyConfigured
+
+from dbpool.db import probe, stats_export
 from dbpool.options import OPTION_NAMES, parse_pool_options
 from dbpool.pycompat import string_types
 
@@ -95,10 +98,15 @@ def _check_native_pool(alias, options):
 
 
 def _check_values(alias, options):
+    where = "DATABASES['%s']['OPTIONS']" % alias
     try:
-        parse_pool_options(options, "DATABASES['%s']['OPTIONS']" % alias)
+        parsed = parse_pool_options(options, where)
     except ValueError as exc:
         return [checks.Error(str(exc), id='dbpool.E003')]
+    try:
+        stats_export.resolve_stats_callback(parsed, where)
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id='dbpool.E005')]
     return []
 
 
