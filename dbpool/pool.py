@@ -15,6 +15,7 @@ from dbpool import health, leaks, stats
 from dbpool.entry import PoolEntry
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
+from dbpool.options import RESET_FULL
 from dbpool.pycompat import monotonic
 
 logger = logging.getLogger('dbpool')
@@ -236,9 +237,19 @@ class ConnectionPool(object):
         if entry.is_expired(monotonic()):
             return stats.DISCARD_LIFETIME
         self._count(stats.RESETS)
-        if not health.reset(connection, self._reset_sql, self.options.ping_timeout):
+        if not health.reset(connection, entry.reset_sql or self._reset_sql,
+                            self.options.ping_timeout):
             return stats.DISCARD_RESET_FAILED
         return None
+
+    def resets_session(self):
+        """True when a returned connection's session state is cleared (RESET_ON_RETURN='full')."""
+        return self.options.reset_on_return == RESET_FULL
+
+    def keep_session_settings(self, entry, settings):
+        """Have each reset of ``entry`` put these (name, value) settings back."""
+        entry.reset_sql = health.build_reset_sql(
+            self.options.reset_on_return, self._time_zone, restore=settings)
 
     def discard(self, entry, reason=stats.DISCARD_BROKEN):
         """Close a checked-out entry instead of returning it."""
