@@ -27,10 +27,12 @@ logger = logging.getLogger('dbpool')
 connection_checked_out = Signal()
 
 # What connection_created receivers may have set, read once per physical
-# connection. TimeZone is Django's own, which the reset already restores.
+# connection. TimeZone is Django's own, which the reset already restores;
+# transaction_* describe the open transaction (Django 1.3-1.5 are in one),
+# not the session, and cannot be set once it ran a query.
 SESSION_SETTINGS_SQL = (
     "SELECT name, current_setting(name) FROM pg_settings "
-    "WHERE source = 'session' AND name <> 'TimeZone' "
+    "WHERE source = 'session' AND name <> 'TimeZone' AND name NOT LIKE 'transaction\\_%' "
     "UNION ALL SELECT 'role', current_user::text WHERE current_user <> session_user")
 
 
