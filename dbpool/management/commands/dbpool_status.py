@@ -1,4 +1,4 @@
-"""``manage.py dbpool_status [--json] [--no-server] [--database ALIAS]``: each pooled alias's state.
+"""``manage.py dbpool_status [--json] [--no-server] [--database ALIAS]``: pool state.
 
 Found by Django when ``'dbpool'`` is in INSTALLED_APPS. The report itself
 is built by dbpool.db.status.
