@@ -29,6 +29,53 @@ ensure_postgres() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 }
 
+# Install Debian packages as root (apt may be busy: wait for its lock).
+# Services they ship are not started here: a container has no init system
+# (invoke-rc.d then blocks them), and on a systemd host we stop them below.
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "Run as root, or install these Debian packages yourself: $*" >&2
+    return 1
+  fi
+  if ! apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" >/dev/null 2>&1; then
+    apt-get update -qq -o DPkg::Lock::Timeout=600
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=600 "$@" >/dev/null
+  fi
+}
+
+# The major version of the newest installed PostgreSQL server (15 on Debian 12).
+pg_major() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sed 's|.*/postgresql/\([0-9]*\)/bin|\1|' | sort -n | tail -1
+}
+
+# PostGIS for the server the tests run (tests/integration/test_postgis.py),
+# and the GEOS and GDAL libraries GeoDjango loads in every Python.
+ensure_postgis() {
+  local major
+  major=$(pg_major)
+  if [ -f "/usr/share/postgresql/$major/extension/postgis.control" ] &&
+     ldconfig -p | grep -q 'libgeos_c\.so' && ldconfig -p | grep -q 'libgdal\.so'; then
+    return 0
+  fi
+  echo "PostGIS or GeoDjango's GEOS/GDAL libraries not found: installing them" >&2
+  # The server extension depends on libgeos-c1v5 and libgdal32 (Debian 12).
+  DEBIAN_FRONTEND=noninteractive apt_install "postgresql-$major-postgis-3"
+}
+
+# PgBouncer, which tests/integration/test_pgbouncer.py starts on a free port.
+ensure_pgbouncer() {
+  if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then
+    return 0
+  fi
+  echo "PgBouncer not found: installing Debian's pgbouncer package" >&2
+  DEBIAN_FRONTEND=noninteractive apt_install pgbouncer || return 1
+  # The tests start their own; a system service would only hold port 6432.
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+  fi
+}
+
 # A private virtualenv of tools (tox) beside the checkout.
 tools_venv() {
   local venv="$ROOT/.venv-tools"

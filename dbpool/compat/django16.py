@@ -56,6 +56,12 @@ class ConnectionHooks(object):
             return super(ConnectionHooks, self)._close()
         self._dbpool_checkin()
 
+    def is_usable(self):
+        if self._dbpool_holds_given_back():
+            # The pool owns it again and may have lent it to another thread.
+            return False
+        return super(ConnectionHooks, self).is_usable()
+
     # -- Questions the glue asks the era ----------------------------------------
 
     def _dbpool_connection_params(self):

@@ -20,3 +20,13 @@ class ConnectionHooks(django18.ConnectionHooks):
     @async_unsafe
     def ensure_connection(self):
         super(ConnectionHooks, self).ensure_connection()
+
+    def close_if_health_check_failed(self):
+        # Only Django 4.1+ calls this (CONN_HEALTH_CHECKS). It closes the
+        # connection when is_usable() says no; a plain close gives it back
+        # to the pool, so mark it for closing instead.
+        self._dbpool_rejected = self._dbpool_entry is not None
+        try:
+            super(ConnectionHooks, self).close_if_health_check_failed()
+        finally:
+            self._dbpool_rejected = False

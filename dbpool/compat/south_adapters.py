@@ -14,7 +14,8 @@ so there the setting must be written in settings.py.
 """
 from __future__ import absolute_import, division, print_function
 
-OUR_ENGINES = ('dbpool.db.backends.postgresql_psycopg2', 'dbpool.db.backends.postgresql')
+OUR_ENGINES = ('dbpool.db.backends.postgresql_psycopg2', 'dbpool.db.backends.postgresql',
+               'dbpool.db.backends.postgis')
 SOUTH_POSTGRESQL_ADAPTER = 'south.db.postgresql_psycopg2'
 
 

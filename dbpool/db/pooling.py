@@ -122,6 +122,10 @@ class PoolingMixin(object):
 
     _dbpool_entry = None
     _dbpool_pool = None
+    # The connection object last given back, and whether a close now means
+    # Django judged the current one unusable (then it is closed, not lent).
+    _dbpool_given_back = None
+    _dbpool_rejected = False
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -129,6 +133,11 @@ class PoolingMixin(object):
         # Put the test-database hooks in front of whatever creation class
         # this release (or PostGIS) installed.
         self.creation = _pooled_creation_class(type(self.creation))(self)
+
+    @classmethod
+    def _dbpool_opener_class(cls):
+        """The wrapper class whose get_new_connection opens this pool's connections."""
+        return cls
 
     def _dbpool_checkout(self, conn_params):
         """Check a connection out of this target's pool and remember the entry."""
@@ -145,20 +154,33 @@ class PoolingMixin(object):
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
         self._dbpool_entry = entry
         self._dbpool_pool = pool
+        self._dbpool_given_back = None
         leaks.watch_owner(pool, entry)
         return entry.connection
 
     def _dbpool_checkin(self):
-        """Give the current connection back (or close it, inside atomic())."""
+        """Give the current connection back (or close it: inside atomic(), or rejected)."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
+        rejected = self._dbpool_rejected
         self._dbpool_entry = self._dbpool_pool = None
+        self._dbpool_rejected = False
+        self._dbpool_given_back = entry.connection
         if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
             # Django keeps the connection object on the wrapper after a close
             # inside atomic() and raises on its next use; the pool must not
             # hand the same session to somebody else meanwhile.
             pool.discard(entry, stats.DISCARD_IN_ATOMIC)
+        elif rejected:
+            pool.discard(entry, stats.DISCARD_UNUSABLE)
         else:
             pool.checkin(entry)
+
+    def _dbpool_holds_given_back(self):
+        """True when wrapper.connection is one this wrapper already gave back."""
+        # Django's close() clears wrapper.connection right after _close();
+        # only a bare _close() (Django's own tests emulate a server
+        # disconnect so) leaves the pool's connection here.
+        return self.connection is not None and self.connection is self._dbpool_given_back
 
     def _dbpool_drop_inherited(self):
         """Forget a connection opened before a fork, without closing it."""
@@ -180,7 +202,8 @@ class PoolingMixin(object):
         options = self._dbpool_checked_options()
         target = describe_target(conn_params)
         pool = ConnectionPool(
-            connect=_Connector(type(self), self.settings_dict, self.alias, conn_params),
+            connect=_Connector(self._dbpool_opener_class(), self.settings_dict, self.alias,
+                               conn_params),
             options=options,
             name="pool for alias '%s' (%s)" % (self.alias, target),
             time_zone=self._dbpool_time_zone(),

@@ -34,7 +34,7 @@ def open_direct(alias):
     from dbpool.db.pooling import _Connector
     wrapper = connections[alias]
     params = wrapper._dbpool_connection_params()
-    opener = _Connector(type(wrapper), wrapper.settings_dict, alias, params)
+    opener = _Connector(wrapper._dbpool_opener_class(), wrapper.settings_dict, alias, params)
     return opener()
 
 

@@ -364,3 +364,30 @@ def test_pooled_connections_get_keepalives_and_a_connect_timeout_unless_set():
     assert 'connect_timeout=10' in dsn
     assert 'keepalives=1' in dsn
     assert 'keepalives_idle=45' in dsn  # the user's value wins
+
+
+@pytest.mark.skipif(compat.ERA in ('django13', 'django14'),
+                    reason='is_usable() arrived in Django 1.6')
+def test_after_a_bare_close_the_wrapper_does_not_call_the_pools_connection_usable():
+    # Django's own tests emulate a server disconnect with the private
+    # _close(); the connection it leaves on the wrapper is the pool's again.
+    backend_pid()
+    connection._close()
+    assert connection.is_usable() is False
+    connection.close()
+    assert backend_pid()
+    assert connection.is_usable() is True
+
+
+@pytest.mark.skipif(not hasattr(connection, 'close_if_health_check_failed'),
+                    reason='CONN_HEALTH_CHECKS arrived in Django 4.1')
+def test_a_connection_djangos_health_check_rejects_is_closed_not_lent_again():
+    from unittest import mock
+    first = backend_pid()
+    connection.health_check_enabled = True
+    connection.health_check_done = False
+    with mock.patch.object(connection, 'is_usable', return_value=False):
+        connection.close_if_health_check_failed()
+    assert connection.connection is None
+    assert pool_of('default')['discarded_' + stats.DISCARD_UNUSABLE] == 1
+    assert backend_pid() != first

@@ -1,0 +1,2 @@
+"""No views: the tests use the ORM only."""
+urlpatterns = []
