@@ -38,5 +38,11 @@ setup(
         'Programming Language :: Python :: 3',
         'Topic :: Database',
     ],
+    entry_points={
+        # The throwaway-PostgreSQL helpers for downstream test suites
+        # (docs/testing.md); the plugin does nothing unless asked.
+        'console_scripts': ['dbpool-pgcluster = dbpool.testing.pgcluster_cli:main'],
+        'pytest11': ['dbpool.testing.pytest_plugin = dbpool.testing.pytest_plugin'],
+    },
     zip_safe=False,
 )

@@ -11,6 +11,7 @@ the connection.
 """
 from __future__ import absolute_import, division, print_function
 
+import atexit
 import socket
 import threading
 
@@ -27,6 +28,7 @@ class Watchdog(object):
         self._deadlines = {}      # token -> (deadline, fd)
         self._next_wake = None    # the deadline the thread sleeps until
         self._thread = None
+        self._stopped = False
 
     def arm(self, connection, seconds):
         """Start the clock on ``connection``; returns a token for disarm()."""
@@ -49,8 +51,19 @@ class Watchdog(object):
             with self._lock:
                 self._deadlines.pop(token, None)
 
+    def stop(self):
+        """End the thread (at interpreter exit); arming afterwards starts none."""
+        with self._lock:
+            self._stopped = True
+            self._changed.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(1.0)
+
     def _ensure_thread(self):
         # Lock held.
+        if self._stopped:
+            return
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name='dbpool-watchdog')
             self._thread.daemon = True
@@ -58,7 +71,7 @@ class Watchdog(object):
 
     def _run(self):
         with self._lock:
-            while True:
+            while not self._stopped:
                 now = monotonic()
                 for token, (deadline, fd) in list(self._deadlines.items()):
                     if deadline <= now:
@@ -103,4 +116,11 @@ def _new_watchdog_after_fork():
     _watchdog[0] = Watchdog()
 
 
+def _stop_at_exit():
+    # A daemon thread still waiting while Python 2.7 clears module globals
+    # dies with a confusing traceback ('NoneType' object is not callable).
+    _watchdog[0].stop()
+
+
+atexit.register(_stop_at_exit)
 on_fork_in_child(_new_watchdog_after_fork)

@@ -3,6 +3,7 @@ from __future__ import absolute_import, division, print_function
 
 import atexit
 import importlib
+import os
 import threading
 import time
 
@@ -129,3 +130,9 @@ def wait_until(predicate, timeout=10.0):
             return True
         time.sleep(0.02)
     return predicate()
+
+
+def required_tools():
+    """The optional tools this tox cell must test (DBPOOL_REQUIRE, comma separated)."""
+    names = os.environ.get('DBPOOL_REQUIRE', '')
+    return set(name.strip() for name in names.split(',') if name.strip())

@@ -2,24 +2,27 @@
 
 ``PgCluster`` runs initdb/pg_ctl from the local PostgreSQL install in its own
 temp dir, on a free loopback port, with scram-sha-256 password auth (as a real
-deployment has). No Django here. From the shell::
+deployment has). No Django here. From the shell (``dbpool-pgcluster`` once
+installed; docs/testing.md has the whole story)::
 
-    python -m dbpool.testing.pgcluster          # print DATABASE_URL=..., wait
-    python -m dbpool.testing.pgcluster -- CMD  # run CMD with DATABASE_URL set
+    python -m dbpool.testing.pgcluster serve         # print DATABASE_URL=..., wait
+    python -m dbpool.testing.pgcluster run -- CMD    # run CMD with DATABASE_URL set
+
+Public API: PgCluster, free_port, find_pg_bin, parse_database_url,
+database_settings_from_env, random_password, main.
 """
 from __future__ import absolute_import, division, print_function
 
 import atexit
+import binascii
 import errno
 import glob
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 try:
     from urllib.parse import quote, unquote
@@ -105,6 +108,13 @@ def database_settings_from_env(environ=None):
     cluster = PgCluster().start()
     atexit.register(cluster.destroy)
     return cluster.settings(), cluster
+
+
+def random_password():
+    """A fresh password for a throwaway cluster (24 hex digits)."""
+    # Other local users can reach a loopback port: a fixed, published
+    # password would let them in.
+    return str(binascii.hexlify(os.urandom(12)).decode('ascii'))  # native str on 2.7
 
 
 def free_port():
@@ -348,61 +358,10 @@ class PgCluster(object):
         self._db_created = True
 
 
-def _exit_on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def _serve(cluster):
-    """Print DATABASE_URL, then wait for SIGINT or SIGTERM."""
-    print('DATABASE_URL=' + cluster.url())
-    sys.stdout.flush()
-    print('dbpool-pg: serving on %s:%s from %s; Ctrl-C or SIGTERM stops and '
-          'removes it' % (cluster.host, cluster.port, cluster.base_dir),
-          file=sys.stderr)
-    # Set explicitly: a shell starts background jobs with SIGINT ignored.
-    signal.signal(signal.SIGINT, _exit_on_signal)
-    try:
-        while True:
-            time.sleep(3600)
-    except SystemExit:
-        return 0
-
-
-def _run_command(cluster, cmd):
-    """Run cmd with DATABASE_URL (and PG*) set; return its exit code."""
-    # PG* too, so that plain psql, pg_dump or pgbench find the cluster.
-    env = dict(cluster.psql_env(), DATABASE_URL=cluster.url())
-    try:
-        child = subprocess.Popen(cmd, env=env)
-    except OSError as exc:
-        print('dbpool-pg: cannot run %s: %s' % (cmd[0], exc), file=sys.stderr)
-        return 127
-    # Ctrl-C reaches the child too (same process group): let it decide.
-    # A SIGTERM sent to us alone is passed on. (Python handlers, unlike
-    # SIG_IGN, are not inherited by the child.)
-    signal.signal(signal.SIGINT, lambda signum, frame: None)
-    signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
-    code = child.wait()
-    return 128 - code if code < 0 else code
-
-
 def main(argv=None):
-    """CLI: serve a cluster, or run ``-- CMD ARGS...`` against one."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if (argv and argv[0] != '--') or argv == ['--']:
-        print('usage: python -m dbpool.testing.pgcluster [-- CMD [ARGS...]]',
-              file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, _exit_on_signal)  # so that finally runs
-    cluster = PgCluster()
-    try:
-        cluster.start()
-        return _run_command(cluster, argv[1:]) if argv else _serve(cluster)
-    except RuntimeError as exc:
-        print('dbpool-pg: %s' % exc, file=sys.stderr)
-        return 1
-    finally:
-        cluster.destroy()
+    """The command line (``dbpool-pgcluster``): see dbpool.testing.pgcluster_cli."""
+    from dbpool.testing.pgcluster_cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == '__main__':

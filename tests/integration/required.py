@@ -11,10 +11,7 @@ import os
 
 import pytest
 
-
-def required_tools():
-    return set(name.strip() for name in os.environ.get('DBPOOL_REQUIRE', '').split(',')
-               if name.strip())
+from tests.support import required_tools
 
 
 def need(tool, missing_reason):

@@ -55,14 +55,14 @@ def table():
     server = Admin()
     server.query('DROP DATABASE IF EXISTS %s' % DB_NAME)
     server.query('CREATE DATABASE %s' % DB_NAME)
-    admin = Admin(dict(database(), NAME=DB_NAME))
+    owner = Admin(dict(database(), NAME=DB_NAME))
     try:
-        admin.query('CREATE TABLE django_content_type (id serial PRIMARY KEY, '
+        owner.query('CREATE TABLE django_content_type (id serial PRIMARY KEY, '
                     'app_label varchar(100) NOT NULL, model varchar(100) NOT NULL, '
                     'UNIQUE (app_label, model))')
-        yield admin
+        yield owner
     finally:
-        admin.close()
+        owner.close()
         server.query('DROP DATABASE IF EXISTS %s' % DB_NAME)
         server.close()
 
