@@ -15,7 +15,7 @@ class PoolEntry(object):
 
     __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
                  'checkouts', 'doomed', 'borrowed_at', 'borrower', 'leak_reported',
-                 'owner_ref')
+                 'owner_ref', 'reset_sql')
 
     def __init__(self, connection, pid, max_lifetime):
         self.connection = connection
@@ -36,6 +36,9 @@ class PoolEntry(object):
         self.borrower = None
         self.leak_reported = False
         self.owner_ref = None
+        # This connection's own reset on return, when it must also put back
+        # settings made at its creation (see dbpool.db.signals); else None.
+        self.reset_sql = None
 
     def is_expired(self, now):
         """True once the connection has outlived MAX_LIFETIME."""

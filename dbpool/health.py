@@ -37,18 +37,27 @@ def quote_literal(value):
     return "'%s'" % value.replace("'", "''")
 
 
-def build_reset_sql(policy, time_zone=None, server_time_zone=None):
+def build_reset_sql(policy, time_zone=None, server_time_zone=None, restore=()):
     """The SQL run when a connection is returned, or None for rollback only.
 
     ``time_zone`` is the zone Django sets on each connection;
-    ``server_time_zone`` the session default a fresh connection reported.
+    ``server_time_zone`` the session default a fresh connection reported;
+    ``restore`` (name, value) settings to put back after the reset.
     """
     if policy != RESET_FULL:
         return None
-    if not time_zone or time_zone == server_time_zone:
+    if not restore and (not time_zone or time_zone == server_time_zone):
         return DISCARD_ALL
-    # After RESET ALL, which would otherwise undo it.
-    return FULL_RESET_SQL + '; SET TIME ZONE %s' % quote_literal(time_zone)
+    # After RESET ALL, which would otherwise undo them.
+    sql = FULL_RESET_SQL
+    if time_zone:
+        sql += '; SET TIME ZONE %s' % quote_literal(time_zone)
+    if restore:
+        # set_config() reads a value as the configuration file would, which
+        # SET does not for list settings: search_path's 'a, b' stays a list.
+        sql += '; SELECT ' + ', '.join('set_config(%s, %s, false)' % (
+            quote_literal(name), quote_literal(value)) for name, value in restore)
+    return sql
 
 
 def session_time_zone(connection):

@@ -21,6 +21,8 @@ DEFAULTS = {
     'PING_TIMEOUT': 5.0,        # seconds the ping or the reset may take
     'RESET_ON_RETURN': RESET_FULL,
     'LEAK_TIMEOUT': None,       # seconds a checkout may last before a warning
+    'STATS_CALLBACK': None,     # callable(alias, stats) (the Django layer resolves a dotted path)
+    'STATS_INTERVAL': 10.0,     # seconds between two STATS_CALLBACK calls
 }
 OPTION_NAMES = frozenset(DEFAULTS)
 
@@ -91,6 +93,8 @@ def parse_pool_options(options, where):
         ping_timeout=checker.seconds('PING_TIMEOUT', values['PING_TIMEOUT'], optional=True),
         reset_on_return=policy,
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
+        stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK']),
+        stats_interval=checker.seconds('STATS_INTERVAL', values['STATS_INTERVAL']),
     )
 
 
@@ -120,6 +124,15 @@ class _Checker(object):
                 expected += ', or None to switch it off'
             self.fail(key, value, expected)
         return float(value)
+
+    def callback(self, key, value):
+        # A dotted path is checked here for its shape only; whoever builds
+        # the pool imports it (the core imports nothing by name).
+        if value is None or callable(value):
+            return value
+        if isinstance(value, string_types) and '.' in value.strip('.'):
+            return value
+        self.fail(key, value, 'a callable taking (alias, stats) or its dotted path')
 
     def boolean(self, key, value):
         if not isinstance(value, bool):

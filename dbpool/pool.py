@@ -15,6 +15,7 @@ from dbpool import health, leaks, stats
 from dbpool.entry import PoolEntry
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
+from dbpool.options import RESET_FULL
 from dbpool.pycompat import monotonic
 
 logger = logging.getLogger('dbpool')
@@ -67,6 +68,7 @@ class ConnectionPool(object):
         # Entries whose borrower died without a checkin (see dbpool.leaks);
         # deque.append is safe from inside the garbage collector.
         self._reclaimed = collections.deque()
+        self._export = stats.StatsExport(options.stats_callback, options.stats_interval)
 
     def __repr__(self):
         return '<ConnectionPool %s>' % self.name
@@ -184,7 +186,8 @@ class ConnectionPool(object):
         # Called holding a reserved slot; gives the slot back if connect fails.
         try:
             connection = self._connect()
-        except Exception:
+        except Exception as exc:
+            logger.warning('dbpool: %s could not open a connection: %s', self.name, exc)
             with self._lock:
                 self._opening -= 1
                 self._counters[stats.CONNECT_FAILURES] += 1
@@ -199,7 +202,7 @@ class ConnectionPool(object):
                 health.session_time_zone(connection))
             self._reset_tuned = True
         self._count(stats.CONNECTIONS_CREATED)
-        logger.debug('dbpool: %s opened %r', self.name, entry)
+        logger.info('dbpool: %s opened %r', self.name, entry)
         return entry
 
     # -- Checkin ----------------------------------------------------------
@@ -234,9 +237,19 @@ class ConnectionPool(object):
         if entry.is_expired(monotonic()):
             return stats.DISCARD_LIFETIME
         self._count(stats.RESETS)
-        if not health.reset(connection, self._reset_sql, self.options.ping_timeout):
+        if not health.reset(connection, entry.reset_sql or self._reset_sql,
+                            self.options.ping_timeout):
             return stats.DISCARD_RESET_FAILED
         return None
+
+    def resets_session(self):
+        """True when a returned connection's session state is cleared (RESET_ON_RETURN='full')."""
+        return self.options.reset_on_return == RESET_FULL
+
+    def keep_session_settings(self, entry, settings):
+        """Have each reset of ``entry`` put these (name, value) settings back."""
+        entry.reset_sql = health.build_reset_sql(
+            self.options.reset_on_return, self._time_zone, restore=settings)
 
     def discard(self, entry, reason=stats.DISCARD_BROKEN):
         """Close a checked-out entry instead of returning it."""
@@ -268,7 +281,9 @@ class ConnectionPool(object):
                 self._opening += 1
             else:
                 self._pass_slot_on()
-        logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
+        # A connection that broke is news; one closed by policy is routine.
+        level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
+        logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
         health.close_quietly(entry.connection)
 
     def _hand_over(self, entry):
@@ -303,6 +318,7 @@ class ConnectionPool(object):
         for _ in range(to_open):
             if not self._open_idle():
                 break
+        self._export.tick(monotonic(), self.label, self.stats)
 
     def _reclaim_dead_borrowers(self):
         while self._reclaimed:
@@ -360,10 +376,8 @@ class ConnectionPool(object):
         """Open one connection in a reserved slot and make it idle; False on failure."""
         try:
             entry = self._open_entry()
-        except Exception as exc:
-            logger.warning('dbpool: %s could not open a connection to keep MIN_CONNS=%d: %s',
-                           self.name, self.options.min_conns, exc)
-            return False
+        except Exception:
+            return False  # _open_entry logged it
         with self._lock:
             self._opening -= 1
             if not self._closed:

@@ -1,5 +1,9 @@
-"""Statistics keys of a pool, and the counters behind them."""
+"""Statistics keys of a pool, the counters behind them, and their export."""
 from __future__ import absolute_import, division, print_function
+
+import logging
+
+logger = logging.getLogger('dbpool')
 
 # Live measures, read from the pool's state when a snapshot is taken.
 CONNECTIONS_OPEN = 'connections_open'
@@ -32,6 +36,8 @@ DISCARD_UNUSABLE = 'unusable'          # Django's own health check rejected it
 DISCARD_REASONS = (DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_LIFETIME,
                    DISCARD_IDLE, DISCARD_IN_ATOMIC, DISCARD_RETIRED, DISCARD_LEAKED,
                    DISCARD_UNUSABLE)
+# The reasons that mean something went wrong (logged at WARNING, the rest at INFO).
+FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSABLE])
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
             CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS,
@@ -42,3 +48,32 @@ COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_
 def new_counters():
     """A zeroed counter dict with every counter key."""
     return dict.fromkeys(COUNTERS, 0)
+
+
+class StatsExport(object):
+    """Hands a pool's statistics to a callable every ``interval_s`` seconds.
+
+    The housekeeper calls ``tick()`` about once a second; the callable
+    (OPTIONS['STATS_CALLBACK']) gets ``(alias, snapshot)`` in that thread,
+    with counters that keep growing (a metrics system takes differences).
+    """
+
+    def __init__(self, callback, interval_s):
+        self.callback = callback
+        self.interval_s = interval_s
+        self._next = None
+
+    def tick(self, now, label, snapshot):
+        """Call the callback with ``snapshot()`` if it is due; never raises."""
+        if self.callback is None:
+            return
+        if self._next is None:
+            self._next = now + self.interval_s  # the first one an interval after creation
+        if now < self._next:
+            return
+        self._next = now + self.interval_s
+        try:
+            self.callback(label, snapshot())
+        except Exception:
+            logger.exception('dbpool: STATS_CALLBACK %r failed for alias %s',
+                             self.callback, label)

@@ -7,6 +7,7 @@ CREATE DATABASE ... TEMPLATE fail with "being accessed by other users".
 """
 from __future__ import absolute_import, division, print_function
 
+import json
 import os
 import subprocess
 import sys
@@ -118,3 +119,23 @@ def test_south_finds_our_engine_without_the_adapter_setting():
     for command in (['syncdb', '--noinput'], ['migrate', '--noinput']):
         code, output = manage(*command, DBPOOL_SOUTH_SETTING='0')
         assert code == 0, output
+
+
+def test_the_status_command_reports_the_pooled_alias_as_json():
+    code, output = manage('dbpool_status', '--json')
+    assert code == 0, output
+    report = json.loads(output[output.index('{'):])
+    assert [alias['alias'] for alias in report['aliases']] == ['default']
+    assert report['aliases'][0]['options']['MAX_CONNS'] == 4
+    assert report['aliases'][0]['server']['max_connections'] > 0
+
+
+@pytest.mark.skipif(LEGACY, reason='the system checks framework arrived in Django 1.7')
+def test_manage_py_check_reports_a_conn_max_age_the_pool_cannot_honour():
+    code, output = manage('check')
+    assert code == 0, output
+    assert 'dbpool.' not in output
+    code, output = manage('check', DBPOOL_CONN_MAX_AGE='60')
+    assert code != 0, output
+    assert 'dbpool.E001' in output
+    assert "DATABASES['default']['CONN_MAX_AGE'] is 60" in output

@@ -15,6 +15,7 @@ from django.db.backends.postgresql_psycopg2.base import DatabaseWrapper as Stock
 from django.db.backends.signals import connection_created
 
 from dbpool.compat.creation import CreationHooks  # noqa: F401
+from dbpool.db import signals
 from dbpool.db.pooling import strip_pool_options
 
 __all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
@@ -34,7 +35,10 @@ class ConnectionHooks(object):
         if self.connection is None:
             self.connection = self._dbpool_checkout(self._dbpool_connection_params())
             self._dbpool_set_up_session()
-            connection_created.send(sender=self.__class__, connection=self)
+            # Once per physical connection (see dbpool.db.signals).
+            if self._dbpool_entry.checkouts == 1:
+                connection_created.send(sender=self.__class__, connection=self)
+            signals.after_checkout(self)
         return super(ConnectionHooks, self)._cursor()
 
     def close(self):

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
+from dbpool.db import signals
 from dbpool.db.pooling import strip_pool_options
 
 __all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
@@ -23,6 +24,7 @@ class ConnectionHooks(object):
     """Check out in get_new_connection, check in from _close."""
 
     no_db_alias = NO_DB_ALIAS
+    _dbpool_reused = False
 
     def get_connection_params(self):
         self._dbpool_refuse_native_pool()
@@ -34,6 +36,8 @@ class ConnectionHooks(object):
             # 1.7-3.0 never close them (trap: one checkout leaked per use).
             return super(ConnectionHooks, self).get_new_connection(conn_params)
         connection = self._dbpool_checkout(conn_params)
+        # Read by the connection_created that connect() sends next.
+        self._dbpool_reused = self._dbpool_entry.checkouts > 1
         self._dbpool_sync_isolation_level(connection)
         return connection
 
@@ -42,7 +46,10 @@ class ConnectionHooks(object):
         # (unclosed) and let Django connect afresh from this process's pool.
         if self._dbpool_entry is not None:
             self._dbpool_drop_inherited()
+        connecting = self.connection is None
         super(ConnectionHooks, self).ensure_connection()
+        if connecting and self._dbpool_entry is not None:
+            signals.after_checkout(self)
 
     def _close(self):
         if self._dbpool_entry is None:
@@ -56,6 +63,10 @@ class ConnectionHooks(object):
         return super(ConnectionHooks, self).is_usable()
 
     # -- Questions the glue asks the era ----------------------------------------
+
+    def _dbpool_connection_params(self):
+        """The driver arguments, without our keys (what get_new_connection receives)."""
+        return self.get_connection_params()
 
     def _dbpool_open_physical(self, conn_params):
         """Open a real connection the way stock Django does."""
@@ -76,3 +87,7 @@ class ConnectionHooks(object):
         """The TimeZone Django's init_connection_state puts on every connection."""
         return 'UTC' if settings.USE_TZ else self.settings_dict.get('TIME_ZONE')
 
+
+# From 1.6 Django's connect() sends connection_created at every checkout;
+# the pool sends it once per physical connection (see dbpool.db.signals).
+signals.send_connection_created_once()

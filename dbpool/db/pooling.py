@@ -10,7 +10,7 @@ import logging
 from django.core.exceptions import ImproperlyConfigured
 
 from dbpool import leaks, registry, stats
-from dbpool.db import borrowers
+from dbpool.db import borrowers, stats_export
 from dbpool.db import errors as django_errors
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
@@ -232,6 +232,7 @@ class PoolingMixin(object):
             options = parse_pool_options(settings_dict['OPTIONS'], where)
         except ValueError as exc:
             raise ImproperlyConfigured(str(exc))
+        stats_export.resolve_stats_callback(options, where)
         max_age = settings_dict.get('CONN_MAX_AGE', 0)
         if max_age != 0:
             raise ImproperlyConfigured(

@@ -58,6 +58,8 @@ INSTALLED_APPS = (
     'django.contrib.auth',
     'south',
     'catalog',
+    # manage.py dbpool_status.
+    'dbpool',
 )
 
 # -- Database -----------------------------------------------------------------

@@ -31,7 +31,7 @@ def configure_django():
         },
         USE_TZ=True,
         TIME_ZONE='UTC',
-        INSTALLED_APPS=['django.contrib.contenttypes'],
+        INSTALLED_APPS=['django.contrib.contenttypes', 'dbpool'],
         ROOT_URLCONF='tests.backends.urls',
         ALLOWED_HOSTS=['testserver'],
         SECRET_KEY='dbpool-tests',

@@ -11,6 +11,7 @@ Environment knobs:
   ``django.db.backends.postgresql`` is Django's stock backend, for comparison
   (``django.db.backends.postgresql_psycopg2`` before Django 1.9).
 - ``DBPOOL_MAX_CONNS`` / ``DBPOOL_MIN_CONNS``: pool size (default 4 / 1).
+- ``DBPOOL_CONN_MAX_AGE``: sets CONN_MAX_AGE, which ``manage.py check`` reports.
 - ``DBPOOL_LOG``: set to show the ``dbpool`` logger at INFO (or set it to a
   level name such as ``DEBUG``).
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     'django.contrib.contenttypes',
     'django.contrib.auth',
     'shop',
+    # manage.py dbpool_status and the system checks.
+    'dbpool',
 ]
 
 MIDDLEWARE = [
@@ -80,6 +83,9 @@ DATABASES = {
     'default': loadrun.demo_database(APPLICATION_NAME, 'dbpool.db.backends.postgresql',
                                      label='demoproject'),
 }
+if os.environ.get('DBPOOL_CONN_MAX_AGE'):
+    # A setting that cannot work with the pool, for the system check's test.
+    DATABASES['default']['CONN_MAX_AGE'] = int(os.environ['DBPOOL_CONN_MAX_AGE'])
 
 # -- Logging ------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 from dbpool import compat
 from dbpool.compat.postgis import PostGISHooks, StockPostGISWrapper
+from dbpool.db import checks
 from dbpool.db.pooling import PoolingMixin
 
 
@@ -17,3 +18,5 @@ class DatabaseWrapper(compat.ConnectionHooks, PostGISHooks, PoolingMixin, StockP
 
 
 compat.prepare_south()
+# Also without the 'dbpool' app (see dbpool.db.checks).
+checks.register_checks()

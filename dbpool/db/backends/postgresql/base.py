@@ -6,6 +6,7 @@ everything pool-specific from ``dbpool.db.pooling``.
 from __future__ import absolute_import, division, print_function
 
 from dbpool import compat
+from dbpool.db import checks
 from dbpool.db.pooling import PoolingMixin
 
 
@@ -14,3 +15,6 @@ class DatabaseWrapper(compat.ConnectionHooks, PoolingMixin, compat.StockDatabase
 
 
 compat.prepare_south()
+# Also without the 'dbpool' app: the checks run when anything loaded this
+# backend before `manage.py check` collects them.
+checks.register_checks()
