@@ -155,7 +155,10 @@ class PoolingMixin(object):
         self._dbpool_entry = entry
         self._dbpool_pool = pool
         self._dbpool_given_back = None
-        leaks.watch_owner(pool, entry)
+        if not getattr(self, 'allow_thread_sharing', False):  # 1.4+: shared wrappers
+            # A shared wrapper is held by whichever threads use it, not by
+            # the one that happened to connect: that thread may end first.
+            leaks.watch_owner(pool, entry)
         return entry.connection
 
     def _dbpool_checkin(self):

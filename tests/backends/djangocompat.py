@@ -57,3 +57,23 @@ def serializable_level():
     except ImportError:
         import psycopg2.extensions
         return psycopg2.extensions.ISOLATION_LEVEL_SERIALIZABLE
+
+
+HAS_THREAD_SHARING = hasattr(connections['default'], 'validate_thread_sharing')  # 1.4+
+
+
+@contextlib.contextmanager
+def thread_sharing(wrapper):
+    """Let other threads use ``wrapper`` for the ``with`` block."""
+    if hasattr(wrapper, 'inc_thread_sharing'):  # 2.2+
+        wrapper.inc_thread_sharing()
+        try:
+            yield wrapper
+        finally:
+            wrapper.dec_thread_sharing()
+    else:
+        wrapper.allow_thread_sharing = True
+        try:
+            yield wrapper
+        finally:
+            wrapper.allow_thread_sharing = False

@@ -18,7 +18,8 @@ from dbpool import compat, stats
 from dbpool.db.errors import OperationalError
 from dbpool.errors import PoolTimeout
 from tests.backends.djangocompat import (
-    HAS_ATOMIC, close_all, connect, extra_alias, serializable_level)
+    HAS_ATOMIC, HAS_THREAD_SHARING, close_all, connect, extra_alias, serializable_level,
+    thread_sharing)
 from tests.support import run_threads_and_watch, wait_until
 
 needs_atomic = pytest.mark.skipif(not HAS_ATOMIC, reason='atomic() arrived in Django 1.6')
@@ -391,3 +392,33 @@ def test_a_connection_djangos_health_check_rejects_is_closed_not_lent_again():
     assert connection.connection is None
     assert pool_of('default')['discarded_' + stats.DISCARD_UNUSABLE] == 1
     assert backend_pid() != first
+
+
+@pytest.mark.skipif(not HAS_THREAD_SHARING, reason='thread sharing arrived in Django 1.4')
+def test_a_shared_wrapper_keeps_what_a_thread_that_ended_checked_out_through_it():
+    # Django's ThreadTests.test_pass_connection_between_threads: another
+    # thread connects through this thread's shared wrapper, then ends. The
+    # wrapper, not that thread, holds the checkout: no leak to reclaim.
+    wrapper = connections['default']
+    wrapper.close()
+    with thread_sharing(wrapper):
+        pids = []
+        thread = threading.Thread(target=lambda: pids.append(backend_pid_of(wrapper)))
+        thread.start()
+        thread.join()
+        pool = wrapper._dbpool_pool
+        for _ in range(10):  # Python 2.7 drops a thread's locals a moment after join()
+            pool.run_housekeeping()
+            time.sleep(0.05)
+        assert pool.stats()['discarded_' + stats.DISCARD_LEAKED] == 0
+        assert backend_pid_of(wrapper) == pids[0]
+        wrapper.close()
+
+
+def backend_pid_of(wrapper):
+    cursor = wrapper.cursor()
+    try:
+        cursor.execute('SELECT pg_backend_pid()')
+        return cursor.fetchone()[0]
+    finally:
+        cursor.close()
