@@ -188,7 +188,8 @@ def main(argv=None):
         if cluster is not None:
             cluster.destroy()
     elapsed = time.time() - started
-    command = 'bash benchmarks/run.sh ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    command = os.environ.get('BENCH_COMMAND') or 'python benchmarks/compare.py ' + ' '.join(
+        argv if argv is not None else sys.argv[1:])
     meta = {
         'command': command.strip(),
         'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),

@@ -26,4 +26,5 @@ if [ ! -x "$pgpool2/bin/django-admin" ] || ! "$pgpool2/bin/python" -c 'import dj
   "$pgpool2/bin/pip" install -q 'Django>=6.1,<6.2' 'psycopg2-binary' 'SQLAlchemy>=1.4,<2' \
     'django-postgrespool2'
 fi
+export BENCH_COMMAND="bash benchmarks/run.sh $*"
 exec "$main/bin/python" benchmarks/compare.py --python-pgpool2 "$pgpool2/bin/python" "$@"

@@ -20,6 +20,7 @@ from modes import BY_NAME, SCENARIOS
 
 clock = time.perf_counter
 SEED_ITEMS = 100
+WARMUP_LIMIT = 30.0  # seconds a scenario may wait for every thread's first request
 
 
 def block_psycopg3():
@@ -109,10 +110,16 @@ def run_load(application, alias, threads, warmup, seconds, window):
     """Load ``alias`` from ``threads`` threads; measure ``seconds`` after ``warmup``."""
     stop = threading.Event()
     clients = [Client(application, alias, i, stop) for i in range(threads)]
-    began = clock()
     for client in clients:
         client.start()
-    t0 = began + warmup
+    # Warm-up: the time asked for, and at least one request done by every
+    # thread, so that a pool made lazily at the first request (with its
+    # first connections) is not measured.
+    time.sleep(warmup)
+    give_up = clock() + WARMUP_LIMIT
+    while not all(client.done for client in clients) and clock() < give_up:
+        time.sleep(0.01)
+    t0 = clock()
     t1 = t0 + seconds
     time.sleep(max(0.0, t1 - clock()))
     end = clock()
@@ -154,7 +161,7 @@ def run_load(application, alias, threads, warmup, seconds, window):
 
 # -- The micro-benchmark ----------------------------------------------------------
 
-def run_micro(alias, seconds, batch_s=0.05):
+def run_micro(alias, seconds, batch_s=0.005):
     """Microseconds of one borrow + SELECT 1 + return, as Django does them."""
     # The return is what request_finished does to each connection:
     # close_if_unusable_or_obsolete(), which closes (gives back to a pool)
