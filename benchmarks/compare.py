@@ -34,9 +34,9 @@ import report  # noqa: E402
 
 PRESETS = {
     # rounds, warm-up s, measured s per scenario, micro s: about 2.5 min
-    # (quick) and 20 min (full) for the 11 modes on a 2-core machine.
+    # (quick) and 18 min (full) for the 11 modes on a 2-core machine.
     'quick': dict(rounds=2, warmup=0.4, seconds=1.0, micro_seconds=0.4),
-    'full': dict(rounds=5, warmup=1.0, seconds=5.0, micro_seconds=2.0),
+    'full': dict(rounds=5, warmup=1.0, seconds=4.0, micro_seconds=2.0),
 }
 SAMPLE_INTERVAL = 0.02
 WORKER_TIMEOUT = 600

@@ -58,8 +58,10 @@ def summarise(modes, rounds):
                 entry[alias] = _load_summary(scenario_runs)
         micro = [run['micro']['us_per_cycle'] for run in runs if 'micro' in run]
         if micro:
+            cpu = [run['micro']['cpu_us_per_cycle'] for run in runs if 'micro' in run]
             entry['micro'] = {'us_per_cycle': median(micro),
-                              'us_per_cycle_rounds': [round(us, 1) for us in micro]}
+                              'us_per_cycle_rounds': [round(us, 1) for us in micro],
+                              'cpu_us_per_cycle': median(cpu)}
         summary[mode.name] = entry
     for name, entry in summary.items():
         base = summary.get(baseline_for(BY_NAME[name]).name)
@@ -68,6 +70,8 @@ def summarise(modes, rounds):
                 entry[alias]['ratio'] = entry[alias]['requests_per_s'] / base[alias]['requests_per_s']
         if 'micro' in entry and base and 'micro' in base:
             entry['micro']['ratio'] = entry['micro']['us_per_cycle'] / base['micro']['us_per_cycle']
+            entry['micro']['cpu_ratio'] = (entry['micro']['cpu_us_per_cycle']
+                                           / base['micro']['cpu_us_per_cycle'])
     return summary
 
 
@@ -184,14 +188,17 @@ def table_lines(data):
                 r['starved_thread_windows'], r['thread_windows'], r['peak_connections'],
                 ' %d errors' % r['errors'] if r['errors'] else ''))
     lines += ['', 'Micro: one borrow + SELECT 1 + return (close_if_unusable_or_obsolete), '
-              'microseconds per cycle (best batch of each round, median of rounds); ratio '
-              'over stock persistent, same driver (lower is better).', '',
-              '| mode | driver | us/cycle | ratio |', '|---|---|---:|---:|']
+              'microseconds per cycle: wall time (best batch of each round, median of '
+              'rounds) and the CPU time of the calling thread (mean, median of rounds); '
+              'ratios over stock persistent, same driver (lower is better).', '',
+              '| mode | driver | us/cycle | ratio | CPU us/cycle | CPU ratio |',
+              '|---|---|---:|---:|---:|---:|']
     for name, entry in _ordered(summary):
         m = entry.get('micro')
         if m:
-            lines.append('| %s | %s | %.1f | %s |' % (entry['label'], entry['driver'],
-                                                     m['us_per_cycle'], _fmt(m.get('ratio'), 3)))
+            lines.append('| %s | %s | %.1f | %s | %.1f | %s |' % (
+                entry['label'], entry['driver'], m['us_per_cycle'], _fmt(m.get('ratio'), 3),
+                m['cpu_us_per_cycle'], _fmt(m.get('cpu_ratio'), 3)))
     return lines
 
 
