@@ -43,6 +43,8 @@ def _load_summary(runs):
         'peak_connections': max(r.get('peak_connections', 0) for r in runs),
         'errors': sum(r['errors'] for r in runs),
         'requests': sum(r['requests'] for r in runs),
+        'cpu_us_per_request': median([r['cpu_us_per_request'] for r in runs
+                                      if r.get('cpu_us_per_request') is not None]),
     }
 
 
@@ -172,21 +174,24 @@ def table_lines(data):
     summary, meta = data['summary'], data['meta']
     lines = ['Load: requests/s (median of %d rounds of %.0f s), latency p50/p99 (median of '
              'rounds) and max, starved thread-windows (1 s windows with no request done), '
-             'peak server connections; ratio: requests/s over stock persistent, same driver.'
+             'peak server connections; ratio: requests/s over stock persistent, same driver; '
+             'CPU: the worker process\'s CPU time per request done (median of rounds).'
              % (meta['rounds'], meta['seconds']), '',
              '| scenario | mode | driver | req/s | ratio | p50 ms | p99 ms | max ms | starved '
-             '| peak conns |',
-             '|---|---|---|---:|---:|---:|---:|---:|---:|---:|']
+             '| peak conns | CPU us/req |',
+             '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
     for alias in LOAD:
         for name, entry in _ordered(summary):
             r = entry.get(alias)
             if not r:
                 continue
-            lines.append('| %s | %s | %s | %.0f | %s | %.2f | %.2f | %.1f | %d/%d | %d |%s' % (
-                SCENARIO_LABELS[alias], entry['label'], entry['driver'], r['requests_per_s'],
-                _fmt(r.get('ratio'), 2), r['p50_ms'], r['p99_ms'], r['max_ms'],
-                r['starved_thread_windows'], r['thread_windows'], r['peak_connections'],
-                ' %d errors' % r['errors'] if r['errors'] else ''))
+            lines.append('| %s | %s | %s | %.0f | %s | %.2f | %.2f | %.1f | %d/%d | %d | %s |%s'
+                         % (SCENARIO_LABELS[alias], entry['label'], entry['driver'],
+                            r['requests_per_s'], _fmt(r.get('ratio'), 2), r['p50_ms'],
+                            r['p99_ms'], r['max_ms'], r['starved_thread_windows'],
+                            r['thread_windows'], r['peak_connections'],
+                            _fmt(r.get('cpu_us_per_request'), 0),
+                            ' %d errors' % r['errors'] if r['errors'] else ''))
     lines += ['', 'Micro: one borrow + SELECT 1 + return (close_if_unusable_or_obsolete), '
               'microseconds per cycle: wall time (best batch of each round, median of '
               'rounds) and the CPU time of the calling thread (mean, median of rounds); '

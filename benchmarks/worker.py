@@ -120,9 +120,13 @@ def run_load(application, alias, threads, warmup, seconds, window):
     while not all(client.done for client in clients) and clock() < give_up:
         time.sleep(0.01)
     t0 = clock()
+    cpu0 = time.process_time()
     t1 = t0 + seconds
     time.sleep(max(0.0, t1 - clock()))
     end = clock()
+    # The CPU time this process spent in the window: the application's cost
+    # per request, which other processes' load barely changes.
+    cpu = time.process_time() - cpu0
     # Requests still in flight at the end of the window count as waiting
     # that long: a starved thread shows in the latency too.
     in_flight = [client.current for client in clients]
@@ -156,6 +160,7 @@ def run_load(application, alias, threads, warmup, seconds, window):
         'windows': windows, 'starved_thread_windows': starved_windows,
         'starved_threads': starved_threads,
         'errors': sum(client.errors for client in clients),
+        'cpu_us_per_request': cpu / done * 1e6 if done else None,
     }
 
 

@@ -28,8 +28,9 @@ _UNKEYED_PARAMS = frozenset(['context'])
 
 def strip_pool_options(conn_params):
     """Drop our OPTIONS keys from Django's (already copied) connection parameters."""
-    for name in OPTION_NAMES:
-        conn_params.pop(name, None)
+    # Runs at every checkout: only the names present are popped.
+    for name in OPTION_NAMES.intersection(conn_params):
+        del conn_params[name]
     return conn_params
 
 
