@@ -33,8 +33,8 @@ from modes import APP_PREFIX, BY_NAME, MODES, SCENARIOS  # noqa: E402
 import report  # noqa: E402
 
 PRESETS = {
-    # rounds, warm-up s, measured s per scenario, micro s: about 2.5 min
-    # (quick) and 18 min (full) for the 11 modes on a 2-core machine.
+    # rounds, warm-up s, measured s per scenario, micro s: about 3 min
+    # (quick) and 21 min (full) for the 11 modes on a loaded 2-core machine.
     'quick': dict(rounds=2, warmup=0.4, seconds=1.0, micro_seconds=0.4),
     'full': dict(rounds=5, warmup=1.0, seconds=4.0, micro_seconds=2.0),
 }
