@@ -165,6 +165,11 @@ def reset(connection, reset_sql, timeout=None):
     reset query, clears session state in one round trip; all within
     ``timeout`` seconds.
     """
+    if (not reset_sql and connection.autocommit
+            and connection.info.transaction_status == TRANSACTION_IDLE):
+        # Nothing to send (RESET_ON_RETURN='rollback' after a request in
+        # autocommit): no round trip, so no deadline to arm either.
+        return True
     guard = watchdog.arm(connection, timeout)
     try:
         end_transaction(connection)

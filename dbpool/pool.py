@@ -214,13 +214,14 @@ class ConnectionPool(object):
             return
         self._end_borrow(entry)
         reason = self._return_reason(entry)
-        if reason is not None:
-            self._discard(entry, reason)
-            return
+        # One lock round for the counter and the hand-over: every lock taken
+        # on the way back is a point where busy threads queue.
         with self._lock:
-            if self._closed or entry.doomed:
+            if reason is None or reason == stats.DISCARD_RESET_FAILED:
+                self._counters[stats.RESETS] += 1
+            if reason is None and (self._closed or entry.doomed):
                 reason = stats.DISCARD_RETIRED
-            else:
+            if reason is None:
                 entry.returned_at = monotonic()
                 self._in_use.discard(entry)
                 self._hand_over(entry)
@@ -228,7 +229,11 @@ class ConnectionPool(object):
         self._discard(entry, reason)
 
     def _return_reason(self, entry):
-        """None if the returned ``entry`` can be kept, else why not (resets it)."""
+        """None if the returned ``entry`` can be kept, else why not (resets it).
+
+        The reset runs (and checkin() counts it) only when the answer is None
+        or DISCARD_RESET_FAILED.
+        """
         if entry.doomed or self._closed:
             return stats.DISCARD_RETIRED
         connection = entry.connection
@@ -236,7 +241,6 @@ class ConnectionPool(object):
             return stats.DISCARD_BROKEN
         if entry.is_expired(monotonic()):
             return stats.DISCARD_LIFETIME
-        self._count(stats.RESETS)
         if not health.reset(connection, entry.reset_sql or self._reset_sql,
                             self.options.ping_timeout):
             return stats.DISCARD_RESET_FAILED

@@ -26,7 +26,9 @@ class Watchdog(object):
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._deadlines = {}      # token -> (deadline, fd)
-        self._next_wake = None    # the deadline the thread sleeps until
+        self._next_wake = None    # when the thread wakes next (None: when notified)
+        self._armed = False       # arm() was called since the thread last woke
+        self._last_seconds = None
         self._thread = None
         self._stopped = False
 
@@ -38,9 +40,12 @@ class Watchdog(object):
         deadline = monotonic() + seconds
         with self._lock:
             self._deadlines[token] = (deadline, connection.fileno())
+            self._armed = True
+            self._last_seconds = seconds
             self._ensure_thread()
             # Deadlines all have the same length, so a new one is nearly
-            # always later than the one the thread waits for: no wake-up.
+            # always later than the time the thread wakes anyway: no wake-up,
+            # which would cost a thread switch on every checkin.
             if self._next_wake is None or deadline < self._next_wake:
                 self._changed.notify()
         return token
@@ -77,8 +82,16 @@ class Watchdog(object):
                     if deadline <= now:
                         del self._deadlines[token]
                         _shut_down(fd)
-                self._next_wake = min([deadline for deadline, _ in self._deadlines.values()]
-                                      or [None])
+                if self._deadlines:
+                    self._next_wake = min(deadline for deadline, _ in self._deadlines.values())
+                elif self._armed:
+                    # Operations came and went since the last wake: more are
+                    # coming. Wake one deadline's length from now rather than
+                    # be notified (woken) by the next arm().
+                    self._next_wake = now + self._last_seconds
+                else:
+                    self._next_wake = None  # idle: sleep until arm() notifies
+                self._armed = False
                 wait = None if self._next_wake is None else max(0.0, self._next_wake - now)
                 self._changed.wait(wait)
 

@@ -28,8 +28,9 @@ _UNKEYED_PARAMS = frozenset(['context'])
 
 def strip_pool_options(conn_params):
     """Drop our OPTIONS keys from Django's (already copied) connection parameters."""
-    for name in OPTION_NAMES:
-        conn_params.pop(name, None)
+    # Runs at every checkout: only the names present are popped.
+    for name in OPTION_NAMES.intersection(conn_params):
+        del conn_params[name]
     return conn_params
 
 
@@ -122,6 +123,7 @@ class PoolingMixin(object):
 
     _dbpool_entry = None
     _dbpool_pool = None
+    _dbpool_last_pool = None  # (params, session identity, pool) of the last lookup
     # The connection object last given back, and whether a close now means
     # Django judged the current one unusable (then it is closed, not lent).
     _dbpool_given_back = None
@@ -195,11 +197,26 @@ class PoolingMixin(object):
             self.connection = None
 
     def _dbpool_pool_for(self, conn_params):
+        params = conn_params.copy()
+        for name in _UNKEYED_PARAMS:
+            params.pop(name, None)
+        identity = self._dbpool_session_identity()
+        # Every checkout asks, with the same answer nearly always: compare
+        # with this wrapper's last question rather than build the sorted key
+        # (the costliest step of a checkout). A pool closed since (settings
+        # changed, database dropped, fork) is looked up again; current_pid()
+        # notices a fork where Python has no fork hook.
+        current_pid()
+        cached = self._dbpool_last_pool
+        if (cached is not None and not cached[2].closed
+                and cached[1] == identity and cached[0] == params):
+            return cached[2]
         key = (self.alias,
-               tuple(sorted((name, _hashable(value)) for name, value in conn_params.items()
-                            if name not in _UNKEYED_PARAMS)),
-               self._dbpool_session_identity())
-        return registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
+               tuple(sorted((name, _hashable(value)) for name, value in params.items())),
+               identity)
+        pool = registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
+        self._dbpool_last_pool = (params, identity, pool)
+        return pool
 
     def _dbpool_new_pool(self, conn_params):
         options = self._dbpool_checked_options()

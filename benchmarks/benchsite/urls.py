@@ -1,0 +1,11 @@
+"""The demo project's URLs, and one benchmark view per database alias."""
+from __future__ import absolute_import, division, print_function
+
+from django.urls import path
+
+from benchsite import views
+from demoproject.urls import urlpatterns as demo_urlpatterns
+
+urlpatterns = list(demo_urlpatterns) + [
+    path('bench/<str:alias>/<int:pk>/', views.item_detail, name='bench-item'),
+]

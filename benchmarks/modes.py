@@ -1,0 +1,88 @@
+"""The modes compare.py measures: a Django ENGINE and its settings, on one driver.
+
+Every mode builds DATABASES for the same aliases, one per load scenario, so
+one worker process runs every scenario against its own pool size:
+
+- ``s1``: 1 thread, 1 connection;
+- ``s8``: 8 threads, 8 connections;
+- ``s32``: 32 threads, 8 connections (stock Django cannot cap it: one
+  connection per thread).
+
+Each alias sets its own ``application_name`` (``bench-<alias>``), so the
+sampler counts each scenario's server connections apart.
+"""
+from __future__ import absolute_import, division, print_function
+
+# alias -> (client threads, connections the pool may hold)
+SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8))
+APP_PREFIX = 'bench-'
+DBPOOL_ENGINE = 'dbpool.db.backends.postgresql'
+STOCK_ENGINE = 'django.db.backends.postgresql'
+
+
+class Mode(object):
+    """One way of connecting Django to PostgreSQL."""
+
+    def __init__(self, name, label, driver, family, venv='main'):
+        self.name = name          # command-line and JSON key
+        self.label = label        # for the table and the chart
+        self.driver = driver      # 'psycopg3' or 'psycopg2'
+        self.family = family      # stock0, persistent, djpool, djdbconnpool, pgpool2, dbpool
+        self.venv = venv          # which of run.sh's venvs has its packages
+
+    def database(self, base, alias, connections):
+        """DATABASES[alias] for this mode, ``base`` holding NAME, USER, ... ."""
+        options = {'application_name': APP_PREFIX + alias}
+        settings = dict(base, ENGINE=STOCK_ENGINE, OPTIONS=options, CONN_MAX_AGE=0)
+        family = self.family
+        if family == 'persistent':
+            settings['CONN_MAX_AGE'] = None
+        elif family == 'djpool':
+            options['pool'] = {'min_size': connections, 'max_size': connections, 'timeout': 30}
+        elif family == 'djdbconnpool':
+            # Its defaults (pre_ping on, as users get it), with a fixed size.
+            settings['ENGINE'] = 'dj_db_conn_pool.backends.postgresql'
+            settings['POOL_OPTIONS'] = {'POOL_SIZE': connections, 'MAX_OVERFLOW': 0,
+                                        'TIMEOUT': 30}
+        elif family == 'pgpool2':
+            # Sized by the global DATABASE_POOL_ARGS (see benchsite.settings).
+            settings['ENGINE'] = 'django_postgrespool2'
+        elif family in ('dbpool', 'dbpool-rollback'):
+            settings['ENGINE'] = DBPOOL_ENGINE
+            options.update(MAX_CONNS=connections, MIN_CONNS=connections, POOL_TIMEOUT=30)
+            if family == 'dbpool-rollback':
+                options['RESET_ON_RETURN'] = 'rollback'
+        return settings
+
+    def settings_extra(self):
+        """Project-wide settings this mode needs."""
+        if self.family == 'pgpool2':
+            # One size for every pool of the process (8; s1 uses only one).
+            return {'DATABASE_POOL_ARGS': {'pool_size': 8, 'max_overflow': 0,
+                                           'recycle': 3600}}
+        return {}
+
+
+MODES = (
+    Mode('stock0-pg3', 'stock CONN_MAX_AGE=0', 'psycopg3', 'stock0'),
+    Mode('persistent-pg3', 'stock persistent', 'psycopg3', 'persistent'),
+    Mode('djpool-pg3', "Django's pool (psycopg_pool)", 'psycopg3', 'djpool'),
+    Mode('djdbconnpool-pg3', 'django-db-connection-pool', 'psycopg3', 'djdbconnpool'),
+    Mode('dbpool-pg3', 'dbpool', 'psycopg3', 'dbpool'),
+    Mode('dbpool-rollback-pg3', "dbpool RESET_ON_RETURN='rollback'", 'psycopg3',
+         'dbpool-rollback'),
+    Mode('stock0-pg2', 'stock CONN_MAX_AGE=0', 'psycopg2', 'stock0'),
+    Mode('persistent-pg2', 'stock persistent', 'psycopg2', 'persistent'),
+    Mode('pgpool2-pg2', 'django-postgrespool2', 'psycopg2', 'pgpool2', venv='pgpool2'),
+    Mode('dbpool-pg2', 'dbpool', 'psycopg2', 'dbpool'),
+    Mode('dbpool-rollback-pg2', "dbpool RESET_ON_RETURN='rollback'", 'psycopg2',
+         'dbpool-rollback'),
+)
+
+BY_NAME = dict((mode.name, mode) for mode in MODES)
+POOLS = ('djpool', 'djdbconnpool', 'pgpool2', 'dbpool', 'dbpool-rollback')
+
+
+def baseline_for(mode):
+    """The stock persistent mode on ``mode``'s driver: every ratio's denominator."""
+    return BY_NAME['persistent-' + mode.name.rsplit('-', 1)[1]]
