@@ -40,6 +40,10 @@ class PoolEntry(object):
         # settings made at its creation (see dbpool.db.signals); else None.
         self.reset_sql = None
 
+    def is_first_checkout(self):
+        """True while the physical connection is lent out for the first time."""
+        return self.checkouts == 1
+
     def is_expired(self, now):
         """True once the connection has outlived MAX_LIFETIME."""
         return self.expires_at is not None and now >= self.expires_at

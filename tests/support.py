@@ -136,3 +136,24 @@ def required_tools():
     """The optional tools this tox cell must test (DBPOOL_REQUIRE, comma separated)."""
     names = os.environ.get('DBPOOL_REQUIRE', '')
     return set(name.strip() for name in names.split(',') if name.strip())
+
+
+def run_in_child(work):
+    """Fork; run ``work()`` (returning text) in the child. Returns (exit status, its text).
+
+    An exception in the child comes back as text starting with 'error'.
+    """
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            message = work()
+        except Exception as exc:
+            message = 'error %r' % (exc,)
+        os.write(write_end, message.encode('ascii'))
+        os._exit(0)
+    os.close(write_end)
+    _, status = os.waitpid(child, 0)
+    reply = os.read(read_end, 200).decode('ascii')
+    os.close(read_end)
+    return status, reply

@@ -36,7 +36,7 @@ class ConnectionHooks(object):
             self.connection = self._dbpool_checkout(self._dbpool_connection_params())
             self._dbpool_set_up_session()
             # Once per physical connection (see dbpool.db.signals).
-            if self._dbpool_entry.checkouts == 1:
+            if self._dbpool_entry.is_first_checkout():
                 connection_created.send(sender=self.__class__, connection=self)
             signals.after_checkout(self)
         return super(ConnectionHooks, self)._cursor()

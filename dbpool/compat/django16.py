@@ -24,7 +24,6 @@ class ConnectionHooks(object):
     """Check out in get_new_connection, check in from _close."""
 
     no_db_alias = NO_DB_ALIAS
-    _dbpool_reused = False
 
     def get_connection_params(self):
         self._dbpool_refuse_native_pool()
@@ -36,8 +35,6 @@ class ConnectionHooks(object):
             # 1.7-3.0 never close them (trap: one checkout leaked per use).
             return super(ConnectionHooks, self).get_new_connection(conn_params)
         connection = self._dbpool_checkout(conn_params)
-        # Read by the connection_created that connect() sends next.
-        self._dbpool_reused = self._dbpool_entry.checkouts > 1
         self._dbpool_sync_isolation_level(connection)
         return connection
 

@@ -43,9 +43,10 @@ def _has_receivers(signal):
 
 
 def _send_unless_reused(sender, **named):
-    # Stands in for connection_created.send: a wrapper that just checked out
-    # a connection someone used before says so in _dbpool_reused.
-    if getattr(named.get('connection'), '_dbpool_reused', False):
+    # Stands in for connection_created.send: skipped for a pooled wrapper
+    # that just checked out a connection someone used before.
+    entry = getattr(named.get('connection'), '_dbpool_entry', None)
+    if entry is not None and not entry.is_first_checkout():
         return []
     return Signal.send(connection_created, sender, **named)
 
@@ -65,7 +66,7 @@ def send_connection_created_once():
 def after_checkout(wrapper):
     """Once Django set up a checked-out connection: keep settings, tell listeners."""
     entry = wrapper._dbpool_entry
-    new = entry.checkouts == 1
+    new = entry.is_first_checkout()
     if new and _has_receivers(connection_created):
         _keep_session_settings(wrapper._dbpool_pool, entry)
     connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)

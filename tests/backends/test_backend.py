@@ -20,7 +20,7 @@ from dbpool.errors import PoolTimeout
 from tests.backends.djangocompat import (
     HAS_ATOMIC, HAS_THREAD_SHARING, close_all, connect, extra_alias, serializable_level,
     thread_sharing)
-from tests.support import run_threads_and_watch, wait_until
+from tests.support import run_in_child, run_threads_and_watch, wait_until
 
 needs_atomic = pytest.mark.skipif(not HAS_ATOMIC, reason='atomic() arrived in Django 1.6')
 
@@ -251,20 +251,13 @@ def test_the_isolation_level_option_holds_on_reused_connections():
 @pytest.mark.skipif(not hasattr(os, 'fork'), reason='needs os.fork')
 def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone():
     parent_pid = backend_pid()  # left checked out across the fork
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            message = str(backend_pid())
-            connection.close()
-        except Exception as exc:
-            message = 'error %r' % (exc,)
-        os.write(write_end, message.encode('ascii'))
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(child, 0)
-    reply = os.read(read_end, 200).decode('ascii')
-    os.close(read_end)
+
+    def in_child():
+        message = str(backend_pid())
+        connection.close()
+        return message
+
+    _, reply = run_in_child(in_child)
     assert int(reply) != parent_pid
     assert backend_pid() == parent_pid
 

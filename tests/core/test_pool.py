@@ -10,7 +10,7 @@ import pytest
 from dbpool import stats
 from dbpool.errors import PoolClosed, PoolTimeout
 from tests.core.conftest import backend_pid, run_sql
-from tests.support import run_threads_and_watch, wait_until
+from tests.support import run_in_child, run_threads_and_watch, wait_until
 
 
 def test_a_returned_connection_is_reused_by_the_next_checkout(make_pool):
@@ -254,25 +254,18 @@ def test_a_forked_child_never_uses_or_closes_its_parents_connections(make_pool):
     entry = pool.checkout()
     parent_pid = backend_pid(entry.connection)
     pool.checkin(entry)
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            child_pool = registry.get_pool(('fork-test', factory.app_name), 'fork-test', factory)
-            # Returning the parent's entry here must neither reset nor close it.
-            pool.checkin(entry)
-            child_entry = child_pool.checkout()
-            message = '%s %s' % (child_pool is not pool, backend_pid(child_entry.connection))
-            child_pool.checkin(child_entry)
-            child_pool.close()
-        except Exception as exc:
-            message = 'error %r' % (exc,)
-        os.write(write_end, message.encode('ascii'))
-        os._exit(0)
-    os.close(write_end)
-    _, status = os.waitpid(child, 0)
-    reply = os.read(read_end, 200).decode('ascii')
-    os.close(read_end)
+
+    def in_child():
+        child_pool = registry.get_pool(('fork-test', factory.app_name), 'fork-test', factory)
+        # Returning the parent's entry here must neither reset nor close it.
+        pool.checkin(entry)
+        child_entry = child_pool.checkout()
+        message = '%s %s' % (child_pool is not pool, backend_pid(child_entry.connection))
+        child_pool.checkin(child_entry)
+        child_pool.close()
+        return message
+
+    status, reply = run_in_child(in_child)
     assert status == 0
     assert not reply.startswith('error'), reply
     new_pool, child_backend = reply.split()

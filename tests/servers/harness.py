@@ -65,12 +65,7 @@ def run_bounded(args, env, timeout, cwd=MODERN):
     output = tempfile.TemporaryFile()
     process = subprocess.Popen(args, cwd=cwd, env=env, stdout=output,
                                stderr=subprocess.STDOUT)
-    deadline = time.time() + timeout
-    while process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    _wait_or_kill(process, timeout)
     output.seek(0)
     return process.returncode, output.read().decode('utf-8', 'replace')
 
@@ -80,6 +75,11 @@ def stop(process, timeout=10):
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
+    _wait_or_kill(process, timeout)
+
+
+def _wait_or_kill(process, timeout):
+    # Python 2 has no Popen.wait(timeout).
     deadline = time.time() + timeout
     while process.poll() is None and time.time() < deadline:
         time.sleep(0.05)

@@ -12,6 +12,7 @@ from django.db import connection  # noqa: E402
 from dbpool.db import tasks  # noqa: E402
 from tests.backends.test_backend import backend_pid, in_thread, pool_of  # noqa: E402
 from tests.servers.harness import require  # noqa: E402
+from tests.support import run_in_child  # noqa: E402
 
 
 def in_use():
@@ -73,21 +74,14 @@ def test_the_celery_receivers_give_back_after_a_worker_task_but_not_an_eager_one
 @pytest.mark.skipif(not hasattr(os, 'fork'), reason='needs os.fork')
 def test_a_forked_child_forgets_the_inherited_connection_without_closing_it():
     parent_backend = backend_pid()  # checked out across the fork
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            tasks.forget_inherited_connections(sender=None)
-            message = '%s %s' % (connection.connection is None, backend_pid())
-            connection.close()
-        except Exception as exc:
-            message = 'error %r' % (exc,)
-        os.write(write_end, message.encode('ascii'))
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(child, 0)
-    reply = os.read(read_end, 200).decode('ascii')
-    os.close(read_end)
+
+    def in_child():
+        tasks.forget_inherited_connections(sender=None)
+        message = '%s %s' % (connection.connection is None, backend_pid())
+        connection.close()
+        return message
+
+    _, reply = run_in_child(in_child)
     forgotten, child_backend = reply.split()
     assert forgotten == 'True', reply
     assert int(child_backend) != parent_backend
