@@ -6,6 +6,8 @@ connections) in a process that only wants to look.
 """
 from __future__ import absolute_import, division, print_function
 
+from dbpool import health
+
 POOLED_ENGINE_PREFIX = 'dbpool.db.backends.'
 
 SETTINGS_SQL = ("SELECT current_setting('max_connections')::int, "
@@ -50,10 +52,7 @@ def server_facts(alias):
                     for app, state, count in cursor.fetchall()]
         cursor.close()
     finally:
-        try:
-            connection.close()
-        except Exception:
-            pass
+        health.close_quietly(connection)
     return {
         'max_connections': max_connections,
         'superuser_reserved_connections': reserved,
