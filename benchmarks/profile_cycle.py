@@ -24,6 +24,7 @@ def main():
     parser.add_argument('--cycles', type=int, default=5000)
     parser.add_argument('--sort', default='tottime')
     parser.add_argument('--limit', type=int, default=35)
+    parser.add_argument('--callers', help='also print who calls the functions matching this pattern')
     args = parser.parse_args()
     if not os.environ.get('DATABASE_URL'):
         from dbpool.testing.pgcluster import PgCluster
@@ -54,6 +55,8 @@ def main():
     connection.close()
     stats = pstats.Stats(profiler)
     stats.sort_stats(args.sort).print_stats(args.limit)
+    if args.callers:
+        stats.print_callers(args.callers)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 import logging
 import select
+import sys
 
 from dbpool import watchdog
 from dbpool.options import RESET_FULL
@@ -15,6 +16,8 @@ from dbpool.options import RESET_FULL
 logger = logging.getLogger('dbpool')
 
 TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE, the same value in both drivers
+CONNECTION_OK = 0     # libpq's CONNECTION_OK
+_RESULT_OK = frozenset([1, 2])  # libpq's PGRES_COMMAND_OK, PGRES_TUPLES_OK
 
 # One statement: the cheapest full reset. It puts TimeZone back to the
 # session's default (the server's ``timezone`` setting).
@@ -77,9 +80,12 @@ def has_pending_input(connection):
     """True when the server sent something while the connection sat idle.
 
     An idle session receives nothing unless the server is closing it
-    (pg_terminate_backend, shutdown) or the socket died, so a readable socket
-    is a cheap hint (one system call, no round trip) to ping before use.
+    (pg_terminate_backend, shutdown) or the socket died, so input waiting
+    is a cheap hint (no round trip) to ping before use.
     """
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        return _psycopg3_has_input(connection, pgconn)
     try:
         fd = connection.fileno()
     except Exception:
@@ -92,20 +98,81 @@ def has_pending_input(connection):
     return bool(readable)
 
 
+def _psycopg3_has_input(connection, pgconn):
+    # libpq's own non-blocking read, which (unlike poll()) psycopg 3 makes
+    # without releasing the GIL: with many threads busy, every release of
+    # the GIL on the checkout path is a thread switch. A server ending the
+    # session sends an error, then closes the socket: a read that meets the
+    # end of the stream marks the connection bad; the error alone reaches
+    # the notice handler watch_connection() installed.
+    try:
+        pgconn.consume_input()
+        pgconn.consume_input()
+    except Exception:
+        return True
+    return (pgconn.status != CONNECTION_OK or pgconn.get_result() is not None
+            or bool(getattr(connection, '_dbpool_farewell', None)))
+
+
+def watch_connection(connection):
+    """Set up what has_pending_input() needs, once, when the pool opens ``connection``."""
+    add_notice_handler = getattr(connection, 'add_notice_handler', None)
+    if add_notice_handler is None or getattr(connection, 'pgconn', None) is None:
+        return  # psycopg2: poll() sees whatever the server sent
+    farewell = []
+
+    def on_notice(diagnostic, farewell=farewell):
+        # libpq hands an error that arrives while no query runs (the server
+        # ending the session) to the notice handlers.
+        if diagnostic.severity_nonlocalized in ('FATAL', 'PANIC'):
+            farewell.append(True)
+
+    add_notice_handler(on_notice)
+    connection._dbpool_farewell = farewell
+
+
 def run_unprepared(connection, sql):
-    """Execute ``sql`` on a fresh cursor, never as a server-side prepared statement."""
+    """Execute ``sql`` in one round trip, never as a server-side prepared statement."""
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None and not _green_threads():
+        _psycopg3_exec(connection, pgconn, sql)
+        return
     cursor = connection.cursor()
     try:
-        if _is_psycopg2(connection):
+        if pgconn is None:
             cursor.execute(sql)
         else:
-            # psycopg 3 with prepare_threshold set would PREPARE a query it
-            # has seen often, and a multi-statement one cannot be prepared.
-            # Going through execute() still lets psycopg see DEALLOCATE ALL
-            # and forget its own prepared statements.
             cursor.execute(sql, prepare=False)
     finally:
         cursor.close()
+
+
+def _green_threads():
+    """True under gevent or eventlet, whose loop a blocking libpq call would freeze.
+
+    psycopg 3's cursors wait through the (patched) select module there, so
+    other greenlets, the watchdog among them, keep running.
+    """
+    monkey = sys.modules.get('gevent.monkey')
+    if monkey is not None and monkey.is_module_patched('socket'):
+        return True
+    patcher = sys.modules.get('eventlet.patcher')
+    return patcher is not None and patcher.is_monkey_patched('socket')
+
+
+def _psycopg3_exec(connection, pgconn, sql):
+    # libpq's PQexec, below psycopg 3's cursors: a third of their cost on
+    # the return path, and one release of the GIL instead of several. It
+    # sends the simple protocol, so nothing is ever prepared (psycopg 3
+    # with prepare_threshold would PREPARE a query it has seen often).
+    result = pgconn.exec_(sql.encode(connection.info.encoding))
+    if result.status not in _RESULT_OK:
+        message = (result.error_message or b'').decode('utf-8', 'replace').strip()
+        raise DriverError(message or 'the connection is broken')
+
+
+class DriverError(Exception):
+    """A statement the pool ran on the connection failed."""
 
 
 def forget_prepared_statements(connection):
@@ -128,10 +195,6 @@ def forget_prepared_statements(connection):
         pass
 
 
-def _is_psycopg2(connection):
-    return type(connection).__module__.startswith('psycopg2')
-
-
 def end_transaction(connection):
     """Roll back whatever transaction the session is in."""
     if connection.info.transaction_status == TRANSACTION_IDLE:
@@ -144,9 +207,11 @@ def end_transaction(connection):
 
 
 def ping(connection, query, timeout=None):
-    """Run ``query`` on a raw cursor; True if the server answered within ``timeout`` s."""
-    guard = watchdog.arm(connection, timeout)
+    """Run ``query`` in one round trip; True if the server answered within ``timeout`` s."""
+    guard = None
     try:
+        # Inside the try: a connection already dropped has no socket to watch.
+        guard = watchdog.arm(connection, timeout)
         run_unprepared(connection, query)
         end_transaction(connection)
         return True
@@ -170,8 +235,9 @@ def reset(connection, reset_sql, timeout=None):
         # Nothing to send (RESET_ON_RETURN='rollback' after a request in
         # autocommit): no round trip, so no deadline to arm either.
         return True
-    guard = watchdog.arm(connection, timeout)
+    guard = None
     try:
+        guard = watchdog.arm(connection, timeout)
         end_transaction(connection)
         if not connection.autocommit:
             connection.autocommit = True

@@ -29,17 +29,27 @@ class _Waiter(object):
     """A checkout blocked on a full pool, served in arrival order.
 
     The pool serves a waiter by setting ``entry`` (a connection to use) or
-    ``slot`` (room to open one). A waiter that times out removes itself under
-    the pool lock, so a served waiter is always still there to take it.
+    nothing (room to open one), then ``ready``. The waiter sleeps on its own
+    event rather than on the pool lock, so waking it does not make it queue
+    for that lock behind every other checkout and checkin. A waiter that
+    times out removes itself under the pool lock, unless it was served
+    meanwhile, in which case it takes what it was given.
     """
 
-    __slots__ = ('condition', 'served', 'entry', 'closed')
+    __slots__ = ('ready', 'served', 'entry', 'closed')
 
-    def __init__(self, lock):
-        self.condition = threading.Condition(lock)
+    def __init__(self):
+        self.ready = threading.Event()
         self.served = False
         self.entry = None
         self.closed = False
+
+    def serve(self, entry=None, closed=False):
+        # Pool lock held.
+        self.entry = entry
+        self.closed = closed
+        self.served = True
+        self.ready.set()
 
 
 class ConnectionPool(object):
@@ -113,31 +123,28 @@ class ConnectionPool(object):
             if self._size() < self.options.max_conns:
                 self._opening += 1
                 return None
-            return self._wait(timeout)
+            waiter = _Waiter()
+            self._waiters.append(waiter)
+        return self._wait(waiter, timeout)
 
-    def _wait(self, timeout):
-        # Called with the lock held; Condition.wait releases it while blocked.
-        # Keep our own deadline: on 2.7 wait() does not say whether it timed out.
-        waiter = _Waiter(self._lock)
-        self._waiters.append(waiter)
+    def _wait(self, waiter, timeout):
         started = monotonic()
-        deadline = started + timeout
-        while not waiter.served:
-            remaining = deadline - monotonic()
-            if remaining <= 0:
-                break
-            waiter.condition.wait(remaining)
+        waiter.ready.wait(timeout)
         waited = monotonic() - started
+        with self._lock:
+            if not waiter.served:
+                self._waiters.remove(waiter)
+                self._counters[stats.CHECKOUT_TIMEOUTS] += 1
+                message = self._timeout_message(waited)
+            else:
+                wait_ms = waited * 1000.0
+                self._counters[stats.CHECKOUTS_WAITED] += 1
+                self._counters[stats.WAIT_MS_TOTAL] += wait_ms
+                self._counters[stats.WAIT_MS_MAX] = max(self._counters[stats.WAIT_MS_MAX],
+                                                        wait_ms)
         if not waiter.served:
-            self._waiters.remove(waiter)
-            self._counters[stats.CHECKOUT_TIMEOUTS] += 1
-            message = self._timeout_message(waited)
             logger.warning('dbpool: %s', message)
             raise PoolTimeout(message)
-        wait_ms = waited * 1000.0
-        self._counters[stats.CHECKOUTS_WAITED] += 1
-        self._counters[stats.WAIT_MS_TOTAL] += wait_ms
-        self._counters[stats.WAIT_MS_MAX] = max(self._counters[stats.WAIT_MS_MAX], wait_ms)
         if waiter.closed:
             raise PoolClosed('%s was closed while waiting' % self.name)
         return waiter.entry
@@ -194,6 +201,7 @@ class ConnectionPool(object):
                 self._pass_slot_on()
                 self._changed.notify_all()
             raise
+        health.watch_connection(connection)
         entry = PoolEntry(connection, current_pid(), self.options.max_lifetime)
         if not self._reset_tuned:
             # Every thread computes the same answer, so no lock is needed.
@@ -293,21 +301,16 @@ class ConnectionPool(object):
     def _hand_over(self, entry):
         # Lock held. The first waiter gets the entry; else it goes on the stack.
         if self._waiters:
-            waiter = self._waiters.popleft()
             self._in_use.add(entry)
-            waiter.entry = entry
-            waiter.served = True
-            waiter.condition.notify()
+            self._waiters.popleft().serve(entry)
         else:
             self._idle.append(entry)
 
     def _pass_slot_on(self):
         # Lock held, a slot just freed: the first waiter may open a connection.
         if self._waiters and self._size() < self.options.max_conns:
-            waiter = self._waiters.popleft()
             self._opening += 1
-            waiter.served = True
-            waiter.condition.notify()
+            self._waiters.popleft().serve()
 
     # -- Housekeeping ---------------------------------------------------------
 
@@ -401,9 +404,7 @@ class ConnectionPool(object):
             for entry in self._in_use:
                 entry.doomed = True
             while self._waiters:
-                waiter = self._waiters.popleft()
-                waiter.closed = waiter.served = True
-                waiter.condition.notify()
+                self._waiters.popleft().serve(closed=True)
             self._counters['discarded_' + stats.DISCARD_RETIRED] += len(idle)
             deadline = monotonic() + CLOSE_WAIT_S
             while self._opening and monotonic() < deadline:

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 from django.conf import settings
 
+from dbpool import health
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
 from dbpool.db import signals
@@ -52,6 +53,16 @@ class ConnectionHooks(object):
         if self._dbpool_entry is None:
             return super(ConnectionHooks, self)._close()
         self._dbpool_checkin()
+
+    def _set_autocommit(self, autocommit):
+        connection = self.connection
+        if (self._dbpool_entry is not None and connection.autocommit == autocommit
+                and connection.info.transaction_status == health.TRANSACTION_IDLE):
+            # Django's connect() asks for the mode every pooled connection
+            # already has; psycopg2 would release the GIL (a thread switch
+            # when threads are busy) to change nothing.
+            return
+        super(ConnectionHooks, self)._set_autocommit(autocommit)
 
     def is_usable(self):
         if self._dbpool_holds_given_back():

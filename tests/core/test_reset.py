@@ -129,3 +129,18 @@ def test_psycopg3_prepared_statements_keep_working_across_resets(app_name, wante
         assert snapshot['discarded_' + stats.DISCARD_RESET_FAILED] == 0
     finally:
         factory.close()
+
+
+def test_a_reset_the_server_refuses_closes_the_connection(make_pool):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    first_pid = backend_pid(entry.connection)
+    # A setting to put back at each reset that the server rejects, so the
+    # reset's own statement fails (on psycopg 3, below its cursors).
+    pool.keep_session_settings(entry, [('statement_timeout', 'not a duration')])
+    pool.checkin(entry)
+    assert entry.connection.closed
+    assert pool.stats()['discarded_' + stats.DISCARD_RESET_FAILED] == 1
+    entry = pool.checkout()
+    assert backend_pid(entry.connection) != first_pid
+    pool.checkin(entry)
