@@ -97,6 +97,15 @@ def _other_pools(summary, driver):
             ('djpool', 'djdbconnpool', 'pgpool2')]
 
 
+def _best_other_pool(summary, driver, scenario, metric, best_of):
+    """(mode, figure) of the other pool on ``driver`` that ``best_of`` (max or min) picks."""
+    others = [(other, entry[scenario][metric])
+              for other, entry in _other_pools(summary, driver) if scenario in entry]
+    if not others:
+        return None, None
+    return best_of(others, key=lambda item: item[1])
+
+
 def check_targets(summary):
     """Every target of the issue, for each of our modes in the run: value, limit, met."""
     targets = []
@@ -132,10 +141,8 @@ def check_targets(summary):
                 targets.append(_target('32t/8c p99 vs Django pool', name,
                                        "p99 <= Django's pool's p99", s32['p99_ms'], limit,
                                        s32['p99_ms'] <= limit, ' ms'))
-            others = [(other, e['s32']['requests_per_s'])
-                      for other, e in _other_pools(summary, driver) if 's32' in e]
-            if others:
-                best_name, best = max(others, key=lambda item: item[1])
+            best_name, best = _best_other_pool(summary, driver, 's32', 'requests_per_s', max)
+            if best_name:
                 targets.append(_target('32t/8c ahead of other pools', name,
                                        'req/s above every other pool (same driver; best: %s)'
                                        % best_name, s32['requests_per_s'], best,
@@ -145,10 +152,8 @@ def check_targets(summary):
             targets.append(_target('micro vs stock persistent', name,
                                    '<= 1.05x stock persistent cycle (same driver)', ratio, 1.05,
                                    ratio <= 1.05, 'x'))
-            others = [(other, e['micro']['us_per_cycle'])
-                      for other, e in _other_pools(summary, driver) if 'micro' in e]
-            if others:
-                best_name, best = min(others, key=lambda item: item[1])
+            best_name, best = _best_other_pool(summary, driver, 'micro', 'us_per_cycle', min)
+            if best_name:
                 targets.append(_target('micro ahead of other pools', name,
                                        'cycle faster than every other pool (same driver; '
                                        'best: %s)' % best_name, micro['us_per_cycle'], best,

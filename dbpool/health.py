@@ -142,6 +142,7 @@ def run_unprepared(connection, sql):
         if pgconn is None:
             cursor.execute(sql)
         else:
+            # As in _psycopg3_exec: never prepared, whatever prepare_threshold says.
             cursor.execute(sql, prepare=False)
     finally:
         cursor.close()

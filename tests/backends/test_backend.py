@@ -26,7 +26,12 @@ needs_atomic = pytest.mark.skipif(not HAS_ATOMIC, reason='atomic() arrived in Dj
 
 
 def query(sql, alias='default'):
-    cursor = connections[alias].cursor()
+    return query_on(connections[alias], sql)
+
+
+def query_on(wrapper, sql):
+    """The first row of ``sql`` run through this very wrapper (a shared one, say)."""
+    cursor = wrapper.cursor()
     try:
         cursor.execute(sql)
         return cursor.fetchone()
@@ -409,9 +414,4 @@ def test_a_shared_wrapper_keeps_what_a_thread_that_ended_checked_out_through_it(
 
 
 def backend_pid_of(wrapper):
-    cursor = wrapper.cursor()
-    try:
-        cursor.execute('SELECT pg_backend_pid()')
-        return cursor.fetchone()[0]
-    finally:
-        cursor.close()
+    return query_on(wrapper, 'SELECT pg_backend_pid()')[0]
