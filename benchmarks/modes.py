@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8))
 APP_PREFIX = 'bench-'
 DBPOOL_ENGINE = 'dbpool.db.backends.postgresql'
+# Our families: the default (RESET_ON_RETURN='auto'), then 'full' and 'rollback'.
+OURS = ('dbpool', 'dbpool-full', 'dbpool-rollback')
 STOCK_ENGINE = 'django.db.backends.postgresql'
 
 
@@ -47,11 +49,11 @@ class Mode(object):
         elif family == 'pgpool2':
             # Sized by the global DATABASE_POOL_ARGS (see benchsite.settings).
             settings['ENGINE'] = 'django_postgrespool2'
-        elif family in ('dbpool', 'dbpool-rollback'):
+        elif family in OURS:
             settings['ENGINE'] = DBPOOL_ENGINE
             options.update(MAX_CONNS=connections, MIN_CONNS=connections, POOL_TIMEOUT=30)
-            if family == 'dbpool-rollback':
-                options['RESET_ON_RETURN'] = 'rollback'
+            if family != 'dbpool':  # the default: RESET_ON_RETURN='auto'
+                options['RESET_ON_RETURN'] = family.split('-', 1)[1]
         return settings
 
     def settings_extra(self):
@@ -68,19 +70,21 @@ MODES = (
     Mode('persistent-pg3', 'stock persistent', 'psycopg3', 'persistent'),
     Mode('djpool-pg3', "Django's pool (psycopg_pool)", 'psycopg3', 'djpool'),
     Mode('djdbconnpool-pg3', 'django-db-connection-pool', 'psycopg3', 'djdbconnpool'),
-    Mode('dbpool-pg3', 'dbpool', 'psycopg3', 'dbpool'),
+    Mode('dbpool-pg3', 'dbpool (default)', 'psycopg3', 'dbpool'),
+    Mode('dbpool-full-pg3', "dbpool RESET_ON_RETURN='full'", 'psycopg3', 'dbpool-full'),
     Mode('dbpool-rollback-pg3', "dbpool RESET_ON_RETURN='rollback'", 'psycopg3',
          'dbpool-rollback'),
     Mode('stock0-pg2', 'stock CONN_MAX_AGE=0', 'psycopg2', 'stock0'),
     Mode('persistent-pg2', 'stock persistent', 'psycopg2', 'persistent'),
     Mode('pgpool2-pg2', 'django-postgrespool2', 'psycopg2', 'pgpool2', venv='pgpool2'),
-    Mode('dbpool-pg2', 'dbpool', 'psycopg2', 'dbpool'),
+    Mode('dbpool-pg2', 'dbpool (default)', 'psycopg2', 'dbpool'),
+    Mode('dbpool-full-pg2', "dbpool RESET_ON_RETURN='full'", 'psycopg2', 'dbpool-full'),
     Mode('dbpool-rollback-pg2', "dbpool RESET_ON_RETURN='rollback'", 'psycopg2',
          'dbpool-rollback'),
 )
 
 BY_NAME = dict((mode.name, mode) for mode in MODES)
-POOLS = ('djpool', 'djdbconnpool', 'pgpool2', 'dbpool', 'dbpool-rollback')
+POOLS = ('djpool', 'djdbconnpool', 'pgpool2') + OURS
 
 
 def baseline_for(mode):

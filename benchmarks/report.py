@@ -1,12 +1,11 @@
 """Turn compare.py's rounds into the summary, the table and the verdict on each target."""
 from __future__ import absolute_import, division, print_function
 
-from modes import BY_NAME, SCENARIOS, baseline_for
+from modes import BY_NAME, OURS, SCENARIOS, baseline_for
 
 LOAD = [alias for alias, _, _ in SCENARIOS]
 SCENARIO_LABELS = dict((alias, '%dt/%dc' % (threads, conns)) for alias, threads, conns in SCENARIOS)
 SCENARIO_LABELS['micro'] = 'micro'
-OURS = ('dbpool', 'dbpool-rollback')
 MAX_CONNS_32 = 8
 
 
@@ -168,8 +167,7 @@ def _fmt(value, digits=1):
 
 
 def _ordered(summary):
-    order = ['stock0', 'persistent', 'djpool', 'djdbconnpool', 'pgpool2', 'dbpool',
-             'dbpool-rollback']
+    order = ['stock0', 'persistent', 'djpool', 'djdbconnpool', 'pgpool2'] + list(OURS)
     return sorted(summary.items(), key=lambda item: (item[1]['driver'] != 'psycopg3',
                                                      order.index(item[1]['family'])))
 

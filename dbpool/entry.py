@@ -15,7 +15,7 @@ class PoolEntry(object):
 
     __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
                  'checkouts', 'doomed', 'borrowed_at', 'borrower', 'leak_reported',
-                 'owner_ref', 'reset_sql')
+                 'owner_ref', 'reset_sql', 'clean', 'prepared')
 
     def __init__(self, connection, pid, max_lifetime):
         self.connection = connection
@@ -39,6 +39,13 @@ class PoolEntry(object):
         # This connection's own reset on return, when it must also put back
         # settings made at its creation (see dbpool.db.signals); else None.
         self.reset_sql = None
+        # The session as last known clean (dbpool.tracking.baseline), or None
+        # when the connection is not tracked and every checkin must reset it.
+        self.clean = None
+        # True once the borrower's own set-up of this session ran (Django's
+        # connect()) and no reset has undone it since: a later checkout may
+        # then skip that set-up.
+        self.prepared = False
 
     def is_first_checkout(self):
         """True while the physical connection is lent out for the first time."""

@@ -11,7 +11,7 @@ import select
 import sys
 
 from dbpool import watchdog
-from dbpool.options import RESET_FULL
+from dbpool.options import RESET_ROLLBACK
 
 logger = logging.getLogger('dbpool')
 
@@ -47,7 +47,7 @@ def build_reset_sql(policy, time_zone=None, server_time_zone=None, restore=()):
     ``server_time_zone`` the session default a fresh connection reported;
     ``restore`` (name, value) settings to put back after the reset.
     """
-    if policy != RESET_FULL:
+    if policy == RESET_ROLLBACK:
         return None
     if not restore and (not time_zone or time_zone == server_time_zone):
         return DISCARD_ALL
@@ -76,16 +76,19 @@ def is_closed(connection):
     return bool(connection.closed) or bool(getattr(connection, 'broken', False))
 
 
-def has_pending_input(connection):
-    """True when the server sent something while the connection sat idle.
+def may_be_gone(connection):
+    """True when an idle connection should be pinged before it is lent (no round trip).
 
-    An idle session receives nothing unless the server is closing it
-    (pg_terminate_backend, shutdown) or the socket died, so input waiting
-    is a cheap hint (no round trip) to ping before use.
+    It is closed or broken as the driver knows, or the server sent
+    something while it sat idle: an idle session receives nothing unless
+    the server is closing it (pg_terminate_backend, shutdown) or the socket
+    died, so input waiting is a cheap hint.
     """
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is not None:
         return _psycopg3_has_input(connection, pgconn)
+    if connection.closed:
+        return True
     try:
         fd = connection.fileno()
     except Exception:
@@ -102,11 +105,11 @@ def _psycopg3_has_input(connection, pgconn):
     # libpq's own non-blocking read, which (unlike poll()) psycopg 3 makes
     # without releasing the GIL: with many threads busy, every release of
     # the GIL on the checkout path is a thread switch. A server ending the
-    # session sends an error, then closes the socket: a read that meets the
-    # end of the stream marks the connection bad; the error alone reaches
-    # the notice handler watch_connection() installed.
+    # session sends an error, then closes the socket: the error reaches the
+    # notice handler watch_connection() installed; a read that meets the
+    # end of the stream (a socket closed without a word) marks the
+    # connection bad. One read sees either.
     try:
-        pgconn.consume_input()
         pgconn.consume_input()
     except Exception:
         return True
@@ -115,7 +118,7 @@ def _psycopg3_has_input(connection, pgconn):
 
 
 def watch_connection(connection):
-    """Set up what has_pending_input() needs, once, when the pool opens ``connection``."""
+    """Set up what may_be_gone() needs, once, when the pool opens ``connection``."""
     add_notice_handler = getattr(connection, 'add_notice_handler', None)
     if add_notice_handler is None or getattr(connection, 'pgconn', None) is None:
         return  # psycopg2: poll() sees whatever the server sent
@@ -231,8 +234,7 @@ def reset(connection, reset_sql, timeout=None):
     reset query, clears session state in one round trip; all within
     ``timeout`` seconds.
     """
-    if (not reset_sql and connection.autocommit
-            and connection.info.transaction_status == TRANSACTION_IDLE):
+    if not reset_sql and is_idle_in_autocommit(connection):
         # Nothing to send (RESET_ON_RETURN='rollback' after a request in
         # autocommit): no round trip, so no deadline to arm either.
         return True
@@ -251,6 +253,25 @@ def reset(connection, reset_sql, timeout=None):
         return False
     finally:
         watchdog.disarm(guard)
+
+
+def query_rows(connection, sql):
+    """The rows of ``sql``, through a plain cursor."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def is_idle_in_autocommit(connection):
+    """True when there is no transaction to end: no round trip needed."""
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        # Below psycopg 3's properties, which build an object per read.
+        return connection.autocommit and pgconn.transaction_status == TRANSACTION_IDLE
+    return connection.autocommit and connection.get_transaction_status() == TRANSACTION_IDLE
 
 
 def close_quietly(connection):

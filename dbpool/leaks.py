@@ -17,43 +17,51 @@ STACK_LIMIT = 25
 
 
 class OwnerToken(object):
-    """Stands for one checkout; it lives as long as the borrowing thread."""
+    """Stands for one borrowing thread; it lives as long as that thread."""
 
     __slots__ = ('__weakref__',)
 
 
-# Each thread's tokens, by entry. A thread's threading.local values are
+# Each thread's token, the weak reference to it and what the thread holds
+# ({id(entry): (pool, entry)}). A thread's threading.local values are
 # dropped as soon as the thread ends (no garbage collection needed, unlike
-# Django's wrappers, which sit in reference cycles), so a token dies with
-# the thread that borrowed and never gave back.
-_held = threading.local()
+# Django's wrappers, which sit in reference cycles), so the token dies with
+# its thread and the reference's callback queues what the thread still held.
+_threads = threading.local()
+
+
+def _thread_state():
+    # The first checkout of a thread makes its token.
+    held = {}
+
+    def reclaim(ref, held=held):
+        # Runs wherever the token dies, maybe while another thread holds a
+        # pool lock: only queue, the housekeeper does the rest. The pool
+        # reclaims an entry only while its owner_ref is still this very
+        # reference, so one given back (by any thread) is left alone.
+        for pool, entry in list(held.values()):
+            pool.reclaim(entry, ref)
+
+    token = OwnerToken()
+    state = _threads.state = (token, weakref.ref(token, reclaim), held)
+    return state
 
 
 def watch_owner(pool, entry):
     """Have ``pool`` reclaim ``entry`` if this thread ends before checking it in."""
-    token = OwnerToken()
-
-    def reclaim(ref, pool=pool, entry=entry):
-        # Runs wherever the token dies, maybe while that thread holds the
-        # pool lock: only queue it, the housekeeper does the rest. The weak
-        # reference names this very checkout, so a later one is left alone.
-        pool.reclaim(entry, ref)
-
-    entry.owner_ref = weakref.ref(token, reclaim)
-    tokens = getattr(_held, 'tokens', None)
-    if tokens is None:
-        tokens = _held.tokens = {}
-    tokens[id(entry)] = token
+    state = getattr(_threads, 'state', None) or _thread_state()
+    entry.owner_ref = state[1]
+    state[2][id(entry)] = (pool, entry)
 
 
 def release_owner(entry):
     """Forget the borrower at checkin (no reclaim then), from any thread."""
-    # Dropping the weak reference first means its callback can never run,
-    # even if the token outlives this call in another thread's dict.
+    # Cleared first: a reclaim queued by the owner's end is then ignored,
+    # even if the owner was another thread that still lists the entry.
     entry.owner_ref = None
-    tokens = getattr(_held, 'tokens', None)
-    if tokens:
-        tokens.pop(id(entry), None)
+    state = getattr(_threads, 'state', None)
+    if state is not None:
+        state[2].pop(id(entry), None)
 
 
 def describe_borrower(context=None):

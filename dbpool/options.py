@@ -3,9 +3,10 @@ from __future__ import absolute_import, division, print_function
 
 from dbpool.pycompat import integer_types, string_types
 
-RESET_FULL = 'full'
-RESET_ROLLBACK = 'rollback'
-RESET_POLICIES = (RESET_FULL, RESET_ROLLBACK)
+RESET_AUTO = 'auto'          # reset a session only when it may have changed
+RESET_FULL = 'full'          # reset every session, whatever happened
+RESET_ROLLBACK = 'rollback'  # end the transaction only, never reset
+RESET_POLICIES = (RESET_AUTO, RESET_FULL, RESET_ROLLBACK)
 
 # Every key the pool reads from OPTIONS, with its default. They are removed
 # from the copy of the connection parameters before the driver sees them.
@@ -19,7 +20,8 @@ DEFAULTS = {
     'TEST_ON_BORROW_QUERY': 'SELECT 1',
     'TEST_AFTER_IDLE': 5.0,     # seconds idle after which a checkout pings first
     'PING_TIMEOUT': 5.0,        # seconds the ping or the reset may take
-    'RESET_ON_RETURN': RESET_FULL,
+    'RESET_ON_RETURN': RESET_AUTO,
+    'TRUSTED_FUNCTIONS': (),    # database functions known to change no session state
     'LEAK_TIMEOUT': None,       # seconds a checkout may last before a warning
     'STATS_CALLBACK': None,     # callable(alias, stats) (the Django layer resolves a dotted path)
     'STATS_INTERVAL': 10.0,     # seconds between two STATS_CALLBACK calls
@@ -92,6 +94,7 @@ def parse_pool_options(options, where):
                                         optional=True),
         ping_timeout=checker.seconds('PING_TIMEOUT', values['PING_TIMEOUT'], optional=True),
         reset_on_return=policy,
+        trusted_functions=checker.names('TRUSTED_FUNCTIONS', values['TRUSTED_FUNCTIONS']),
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
         stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK']),
         stats_interval=checker.seconds('STATS_INTERVAL', values['STATS_INTERVAL']),
@@ -133,6 +136,15 @@ class _Checker(object):
         if isinstance(value, string_types) and '.' in value.strip('.'):
             return value
         self.fail(key, value, 'a callable taking (alias, stats) or its dotted path')
+
+    def names(self, key, value):
+        # Function names, compared case-insensitively and without a schema.
+        if value is None:
+            value = ()
+        if not isinstance(value, (list, tuple, set, frozenset)) or not all(
+                isinstance(name, string_types) and name.strip() for name in value):
+            self.fail(key, value, 'a list of function names such as ["audit_trigger"]')
+        return frozenset(name.strip().lower().rsplit('.', 1)[-1] for name in value)
 
     def boolean(self, key, value):
         if not isinstance(value, bool):

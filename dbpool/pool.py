@@ -11,11 +11,11 @@ import collections
 import logging
 import threading
 
-from dbpool import health, leaks, stats
+from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
-from dbpool.options import RESET_FULL
+from dbpool.options import RESET_AUTO, RESET_ROLLBACK
 from dbpool.pycompat import monotonic
 
 logger = logging.getLogger('dbpool')
@@ -67,6 +67,9 @@ class ConnectionPool(object):
         self._time_zone = time_zone
         self._reset_sql = health.build_reset_sql(options.reset_on_return, time_zone)
         self._reset_tuned = False
+        # Whether data statements may be trusted not to run code that
+        # changes session state (RESET_ON_RETURN='auto').
+        self._code = tracking.DatabaseCode(options.trusted_functions)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # for close() only
         self._idle = []           # a stack: the most recently returned on top
@@ -91,24 +94,20 @@ class ConnectionPool(object):
         ``describe()`` says what the borrower is serving (a request path),
         for leak reports; it is called only when LEAK_TIMEOUT is set.
         """
-        entry = self._checkout(timeout)
-        entry.borrowed_at = monotonic()
+        entry = self._take(self.options.pool_timeout if timeout is None else timeout)
+        now = monotonic()
+        if entry is not None and self._lendable(entry, now):
+            entry.checkouts += 1
+        else:
+            # None: the caller holds a slot; or an idle connection that is
+            # dead was discarded keeping its slot, so a pool of dead
+            # connections heals without the caller seeing an error.
+            entry = self._open_in_slot()
+        entry.borrowed_at = now
         entry.leak_reported = False
         if self.options.leak_timeout is not None:
             entry.borrower = leaks.describe_borrower(describe() if describe else None)
         return entry
-
-    def _checkout(self, timeout):
-        entry = self._take(self.options.pool_timeout if timeout is None else timeout)
-        while entry is not None:
-            reason = self._unusable_reason(entry)
-            if reason is None:
-                return entry
-            # Keep the slot: open a replacement in its place, so a pool of
-            # dead connections heals without the caller seeing an error.
-            self._discard(entry, reason, keep_slot=True)
-            entry = None
-        return self._open_in_slot()
 
     def _take(self, timeout):
         """An idle entry, or None when the caller now holds a slot to open one."""
@@ -157,24 +156,22 @@ class ConnectionPool(object):
                 self.name, waited, len(self._in_use) + self._opening,
                 self.options.max_conns, len(self._waiters)))
 
-    def _unusable_reason(self, entry):
-        """None if the idle ``entry`` may be handed out, else why it may not."""
+    def _lendable(self, entry, now):
+        """True if the idle ``entry`` may be handed out, else it is discarded (keeping its slot)."""
         connection = entry.connection
-        if health.is_closed(connection):
-            return stats.DISCARD_BROKEN
-        now = monotonic()
-        if entry.is_expired(now):
-            return stats.DISCARD_LIFETIME
         options = self.options
+        if entry.expires_at is not None and now >= entry.expires_at:
+            self._discard(entry, stats.DISCARD_LIFETIME, keep_slot=True)
+            return False
         if (options.test_on_borrow
                 or (options.test_after_idle is not None
                     and now - entry.returned_at >= options.test_after_idle)
-                or health.has_pending_input(connection)):
+                or health.may_be_gone(connection)):
             self._count(stats.HEALTH_CHECKS)
             if not health.ping(connection, options.test_on_borrow_query, options.ping_timeout):
-                return stats.DISCARD_BROKEN
-        entry.checkouts += 1
-        return None
+                self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
+                return False
+        return True
 
     def _open_in_slot(self):
         """Open a connection in a slot the caller reserved, and check it out."""
@@ -203,6 +200,8 @@ class ConnectionPool(object):
             raise
         health.watch_connection(connection)
         entry = PoolEntry(connection, current_pid(), self.options.max_lifetime)
+        if tracking.adopt(connection, self.options.trusted_functions):
+            entry.clean = tracking.baseline(connection)
         if not self._reset_tuned:
             # Every thread computes the same answer, so no lock is needed.
             self._reset_sql = health.build_reset_sql(
@@ -216,47 +215,83 @@ class ConnectionPool(object):
     # -- Checkin ----------------------------------------------------------
 
     def checkin(self, entry):
-        """Take back a checked-out entry: reset it and keep it, or close it."""
+        """Take back a checked-out entry: reset it if needed and keep it, or close it."""
         if entry.pid != current_pid():
             # Opened by our parent before a fork: not ours to reset or close.
             return
         self._end_borrow(entry)
-        reason = self._return_reason(entry)
+        now = monotonic()
+        reason, counter = self._return_reason(entry, now)
         # One lock round for the counter and the hand-over: every lock taken
         # on the way back is a point where busy threads queue.
         with self._lock:
-            if reason is None or reason == stats.DISCARD_RESET_FAILED:
-                self._counters[stats.RESETS] += 1
+            if counter is not None:
+                self._counters[counter] += 1
             if reason is None and (self._closed or entry.doomed):
                 reason = stats.DISCARD_RETIRED
             if reason is None:
-                entry.returned_at = monotonic()
+                entry.returned_at = now
                 self._in_use.discard(entry)
                 self._hand_over(entry)
                 return
         self._discard(entry, reason)
 
-    def _return_reason(self, entry):
-        """None if the returned ``entry`` can be kept, else why not (resets it).
+    def _return_reason(self, entry, now):
+        """(None if the returned ``entry`` can be kept, else why not; the counter to bump).
 
-        The reset runs (and checkin() counts it) only when the answer is None
-        or DISCARD_RESET_FAILED.
+        This is where the pool decides what a return costs: nothing for a
+        session provably as clean as its baseline (RESET_ON_RETURN='auto'),
+        else the reset round trip.
         """
         if entry.doomed or self._closed:
-            return stats.DISCARD_RETIRED
+            return stats.DISCARD_RETIRED, None
+        if entry.expires_at is not None and now >= entry.expires_at:
+            return stats.DISCARD_LIFETIME, None
         connection = entry.connection
         if health.is_closed(connection):
-            return stats.DISCARD_BROKEN
-        if entry.is_expired(monotonic()):
-            return stats.DISCARD_LIFETIME
-        if not health.reset(connection, entry.reset_sql or self._reset_sql,
-                            self.options.ping_timeout):
-            return stats.DISCARD_RESET_FAILED
-        return None
+            return stats.DISCARD_BROKEN, None
+        timeout = self.options.ping_timeout
+        if entry.clean is not None and self.options.reset_on_return == RESET_AUTO:
+            # First end the transaction (free when none is open), so that
+            # what it did with SET LOCAL and the like is gone.
+            if not (health.is_idle_in_autocommit(connection)
+                    or health.reset(connection, None, timeout)):
+                return stats.DISCARD_RESET_FAILED, stats.RESETS
+            if not self._needs_reset(connection, entry.clean, now):
+                return None, stats.RESETS_SKIPPED
+        if not health.reset(connection, entry.reset_sql or self._reset_sql, timeout):
+            return stats.DISCARD_RESET_FAILED, stats.RESETS
+        if entry.clean is not None and self.options.reset_on_return != RESET_ROLLBACK:
+            entry.clean = tracking.baseline(connection)
+            tracking.start_clean(connection)
+            entry.prepared = False
+        return None, stats.RESETS
+
+    def _needs_reset(self, connection, clean, now):
+        code = self._code
+        if code.due(now, connection):
+            # Claimed first: other threads keep the old verdict meanwhile.
+            code.checked_at = now
+            self._count(stats.CODE_CHECKS)
+            try:
+                tracking.check_code(code, connection, health.query_rows)
+            except Exception as exc:
+                logger.info('dbpool: %s could not read which functions the database '
+                            'calls implicitly, resetting: %s', self.name, exc)
+                code.trusted = False
+                return True
+        return tracking.needs_reset(connection, clean, code.trusted)
+
+    def session_prepared(self, entry):
+        """The borrower set up a new or reset session: that is now its clean state."""
+        if entry.clean is not None:
+            entry.clean = tracking.baseline(entry.connection)
+            tracking.start_clean(entry.connection)
+        entry.prepared = True
 
     def resets_session(self):
-        """True when a returned connection's session state is cleared (RESET_ON_RETURN='full')."""
-        return self.options.reset_on_return == RESET_FULL
+        """True when a returned connection's session state is cleared (unless 'rollback')."""
+        return self.options.reset_on_return != RESET_ROLLBACK
 
     def keep_session_settings(self, entry, settings):
         """Have each reset of ``entry`` put these (name, value) settings back."""

@@ -21,7 +21,9 @@ WAIT_MS_MAX = 'wait_ms_max'
 CONNECTIONS_CREATED = 'connections_created'
 CONNECT_FAILURES = 'connect_failures'
 HEALTH_CHECKS = 'health_checks'
-RESETS = 'resets'
+RESETS = 'resets'                  # returns that sent a reset (or, 'rollback', ended the transaction)
+RESETS_SKIPPED = 'resets_skipped'  # returns whose session was provably clean: nothing sent
+CODE_CHECKS = 'code_checks'        # catalog reads of what code statements may run implicitly
 LEAKS_REPORTED = 'leaks_reported'
 
 # Why a connection was closed: one counter per reason, named 'discarded_<reason>'.
@@ -41,7 +43,7 @@ FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSA
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
             CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS,
-            LEAKS_REPORTED) + tuple(
+            RESETS_SKIPPED, CODE_CHECKS, LEAKS_REPORTED) + tuple(
                 'discarded_' + reason for reason in DISCARD_REASONS)
 
 

@@ -12,6 +12,12 @@ The test controls it:
 - ``resume()`` forwards again, including what was held back.
 - ``close()`` cuts everything and stops listening.
 
+With ``count=True`` it also reads the client side of the PostgreSQL
+protocol and counts, per client, the messages that make the server answer:
+Query (the simple protocol) and Sync (the extended one's end of a batch).
+``round_trips()`` adds them up: a statement count the server sees, with no
+timer involved.
+
 One thread runs a select() loop over all sockets. Python 2.7 and 3.
 """
 from __future__ import absolute_import, division, print_function
@@ -29,11 +35,45 @@ CHUNK = 65536
 
 
 class _Pair(object):
-    __slots__ = ('client', 'server')
+    __slots__ = ('client', 'server', 'reader')
 
-    def __init__(self, client):
+    def __init__(self, client, reader=None):
         self.client = client
         self.server = None   # connected lazily, never while stalled
+        self.reader = reader
+
+
+class FrontendReader(object):
+    """Splits what a client sends into protocol messages and counts Query and Sync."""
+
+    # The first messages (startup, SSL and GSS requests) have no type byte.
+    def __init__(self):
+        self.buffer = b''
+        self.untyped = True
+        self.round_trips = 0
+
+    def feed(self, data):
+        self.buffer += data
+        while True:
+            if self.untyped:
+                if len(self.buffer) < 8:
+                    return
+                length, code = struct.unpack('!ii', self.buffer[:8])
+                if len(self.buffer) < length:
+                    return
+                self.buffer = self.buffer[length:]
+                # SSLRequest and GSSENCRequest precede the real startup message.
+                self.untyped = code in (80877103, 80877104)
+                continue
+            if len(self.buffer) < 5:
+                return
+            kind = self.buffer[:1]
+            length = struct.unpack('!i', self.buffer[1:5])[0]
+            if len(self.buffer) < 1 + length:
+                return
+            self.buffer = self.buffer[1 + length:]
+            if kind in (b'Q', b'S'):
+                self.round_trips += 1
 
 
 def _hard_close(sock, reset):
@@ -54,7 +94,7 @@ def _hard_close(sock, reset):
 class FaultProxy(object):
     """Forward 127.0.0.1:port to 127.0.0.1:target_port, breakably."""
 
-    def __init__(self, target_port, port=0, target_host=LOOPBACK):
+    def __init__(self, target_port, port=0, target_host=LOOPBACK, count=False):
         self.target = (target_host, int(target_port))
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -67,6 +107,8 @@ class FaultProxy(object):
         self._running = True
         self.accepted = 0
         self.cuts = 0
+        self._count = count
+        self._readers = []
         self._thread = threading.Thread(target=self._loop, name='fault-proxy-%d' % self.port)
         self._thread.daemon = True
         self._thread.start()
@@ -87,6 +129,11 @@ class FaultProxy(object):
         """How many client connections the proxy holds now."""
         with self._lock:
             return len(self._pairs)
+
+    def round_trips(self):
+        """Query and Sync messages sent by every client so far (count=True)."""
+        with self._lock:
+            return sum(reader.round_trips for reader in self._readers)
 
     def cut(self, reset=True):
         """Close every current client and server socket; return how many pairs."""
@@ -152,8 +199,11 @@ class FaultProxy(object):
         except (OSError, socket.error):
             return
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = FrontendReader() if self._count else None
         with self._lock:
-            self._pairs.append(_Pair(client))
+            self._pairs.append(_Pair(client, reader))
+            if reader is not None:
+                self._readers.append(reader)
             self.accepted += 1
 
     def _connect_upstream(self, pair):
@@ -186,6 +236,8 @@ class FaultProxy(object):
         try:
             data = sock.recv(CHUNK)
             if data:
+                if pair.reader is not None and sock is pair.client:
+                    pair.reader.feed(data)
                 peer.sendall(data)
                 return
         except (OSError, socket.error) as exc:

@@ -1,7 +1,7 @@
 """The test-database hooks, the same in every era (1.3 to 6.1)."""
 from __future__ import absolute_import, division, print_function
 
-from dbpool.db.pooling import close_pools_for_database
+from dbpool.db.targets import close_pools_for_database
 
 
 class CreationHooks(object):

@@ -16,7 +16,7 @@ from django.db.backends.signals import connection_created
 
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.db import signals
-from dbpool.db.pooling import strip_pool_options
+from dbpool.db.targets import strip_pool_options
 
 __all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
 

@@ -13,7 +13,8 @@ from dbpool import health
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
 from dbpool.db import signals
-from dbpool.db.pooling import strip_pool_options
+from dbpool.db.targets import strip_pool_options
+from dbpool.forking import current_pid
 
 __all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
 
@@ -42,11 +43,20 @@ class ConnectionHooks(object):
     def ensure_connection(self):
         # A connection inherited across fork() belongs to the parent: drop it
         # (unclosed) and let Django connect afresh from this process's pool.
-        if self._dbpool_entry is not None:
+        entry = self._dbpool_entry
+        if entry is not None and entry.pid != current_pid():
             self._dbpool_drop_inherited()
-        connecting = self.connection is None
-        super(ConnectionHooks, self).ensure_connection()
-        if connecting and self._dbpool_entry is not None:
+        if self.connection is not None:
+            return  # as Django's own, which does nothing then
+        if self.alias == self.no_db_alias:
+            return super(ConnectionHooks, self).ensure_connection()
+        if self._dbpool_fast_connect():
+            return
+        try:
+            super(ConnectionHooks, self).ensure_connection()
+        finally:
+            self._dbpool_give_back_pending()
+        if self._dbpool_entry is not None:
             signals.after_checkout(self)
 
     def _close(self):

@@ -4,7 +4,7 @@ from __future__ import absolute_import, division, print_function
 from dbpool.compat import django42
 from dbpool.compat.django42 import (  # noqa: F401 - re-exported unchanged
     NO_DB_ALIAS, CreationHooks, StockDatabaseWrapper)
-from dbpool.db.pooling import close_pools_for_alias
+from dbpool.db.targets import close_pools_for_alias
 
 __all__ = django42.__all__
 

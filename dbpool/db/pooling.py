@@ -9,12 +9,16 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool import leaks, registry, stats
-from dbpool.db import borrowers, stats_export
+from dbpool import leaks, registry, stats, tracking
+from dbpool.compat import CreationHooks
+from dbpool.db import borrowers, signals, stats_export
 from dbpool.db import errors as django_errors
+from dbpool.db.targets import (  # noqa: F401 - also this module's names since 1.0
+    close_pools_for_alias, close_pools_for_database, dbname, describe_target,
+    strip_pool_options)
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
-from dbpool.options import OPTION_NAMES, parse_pool_options
+from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
 from dbpool.pycompat import raise_from
 
@@ -26,43 +30,11 @@ logger = logging.getLogger('dbpool')
 _UNKEYED_PARAMS = frozenset(['context'])
 
 
-def strip_pool_options(conn_params):
-    """Drop our OPTIONS keys from Django's (already copied) connection parameters."""
-    # Runs at every checkout: only the names present are popped.
-    for name in OPTION_NAMES.intersection(conn_params):
-        del conn_params[name]
-    return conn_params
-
-
-def close_pools_for_database(dbname):
-    """Close every pool connected to database ``dbname`` (before DROP or TEMPLATE)."""
-    return registry.close_pools(lambda pool: pool.dbname == dbname)
-
-
-def close_pools_for_alias(alias):
-    """Close every pool of one DATABASES alias."""
-    return registry.close_pools(lambda pool: pool.label == alias)
-
-
-def describe_target(conn_params):
-    """user@host:port/dbname, for messages: never the password."""
-    host = conn_params.get('host') or 'local socket'
-    port = conn_params.get('port')
-    where = '%s:%s' % (host, port) if port else host
-    return '%s@%s/%s' % (conn_params.get('user', ''), where, _dbname(conn_params) or '')
-
-
-def _dbname(conn_params):
-    # psycopg2 accepts 'database' as an alias; Django used it until 4.2.
-    return conn_params.get('dbname') or conn_params.get('database')
-
-
 _creation_classes = {}
 
 
 def _pooled_creation_class(creation_class):
     """``creation_class`` with the era's CreationHooks in front (one class each)."""
-    from dbpool.compat import CreationHooks
     pooled = _creation_classes.get(creation_class)
     if pooled is None:
         pooled = type(str('Pooled' + creation_class.__name__), (CreationHooks, creation_class), {})
@@ -112,10 +84,21 @@ class _Connector(object):
         wrapper = self._wrapper_class(self._settings_dict, self._alias)
         params = dict(CONNECT_DEFAULTS)
         params.update(self._conn_params)
+        if _driver_name(wrapper) == 'psycopg2':
+            # Its connection classes are C types: the pool can track what a
+            # session did only on a subclass chosen when it is opened.
+            params['connection_factory'] = tracking.psycopg2_connection_factory(
+                params.get('connection_factory'))
         return wrapper._dbpool_open_physical(params)
 
     def __repr__(self):
         return '<dbpool connector for %s>' % self._alias
+
+
+def _driver_name(wrapper):
+    # Django's wrappers name their driver module (1.6+); 1.3-1.5 had only psycopg2.
+    module = getattr(wrapper, 'Database', None)
+    return module.__name__.split('.')[0] if module is not None else 'psycopg2'
 
 
 class PoolingMixin(object):
@@ -124,6 +107,12 @@ class PoolingMixin(object):
     _dbpool_entry = None
     _dbpool_pool = None
     _dbpool_last_pool = None  # (params, session identity, pool) of the last lookup
+    # (settings, session identity, pool) of the last checkout through
+    # Django's connect(), for the checkouts that skip it (_dbpool_fast_connect).
+    _dbpool_fast = None
+    # An entry the fast path took but could not use (its session not set up
+    # by Django yet): Django's connect() then gets it.
+    _dbpool_pending = None
     # The connection object last given back, and whether a close now means
     # Django judged the current one unusable (then it is closed, not lent).
     _dbpool_given_back = None
@@ -142,18 +131,29 @@ class PoolingMixin(object):
         return cls
 
     def _dbpool_checkout(self, conn_params):
-        """Check a connection out of this target's pool and remember the entry."""
-        pool = self._dbpool_pool_for(conn_params)
-        try:
+        """Check a connection out of this target's pool (inside Django's connect())."""
+        pending, self._dbpool_pending = self._dbpool_pending, None
+        if pending is not None:
+            entry, pool = pending
+        else:
+            pool = self._dbpool_pool_for(conn_params)
             try:
-                entry = pool.checkout(describe=borrowers.current_request)
+                entry = self._dbpool_take(pool)
             except PoolClosed:
                 # Closed between lookup and checkout (settings changed, test
                 # database dropped): the registry now has its successor.
                 pool = self._dbpool_pool_for(conn_params)
-                entry = pool.checkout(describe=borrowers.current_request)
+                entry = self._dbpool_take(pool)
+        self._dbpool_hold(entry, pool)
+        return entry.connection
+
+    def _dbpool_take(self, pool):
+        try:
+            return pool.checkout(describe=borrowers.current_request)
         except PoolTimeout as exc:
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
+
+    def _dbpool_hold(self, entry, pool):
         self._dbpool_entry = entry
         self._dbpool_pool = pool
         self._dbpool_given_back = None
@@ -161,7 +161,58 @@ class PoolingMixin(object):
             # A shared wrapper is held by whichever threads use it, not by
             # the one that happened to connect: that thread may end first.
             leaks.watch_owner(pool, entry)
-        return entry.connection
+
+    def _dbpool_fast_connect(self):
+        """Check out without Django's connect() when nothing it does would change anything.
+
+        That is when this wrapper's settings and session identity are those
+        of its last connect() and the session lent was set up by Django and
+        not reset since (``entry.prepared``): the parameters, the session
+        set-up and ``connection_created`` would all repeat what the session
+        already has. Here only the wrapper's own state is put as connect()
+        leaves it. True when connected; else Django's connect() runs, and
+        gets the entry taken here, if any.
+        """
+        fast = self._dbpool_fast
+        settings_dict = self.settings_dict
+        if (fast is None or fast[2].closed or getattr(self, 'in_atomic_block', False)
+                or settings_dict != fast[0] or self._dbpool_session_identity() != fast[1]):
+            return False
+        pool = fast[2]
+        try:
+            entry = pool.checkout(describe=borrowers.current_request)
+        except PoolClosed:
+            return False
+        except PoolTimeout as exc:
+            raise_from(django_errors.PoolTimeout(*exc.args), exc)
+        if not entry.prepared:
+            self._dbpool_pending = (entry, pool)
+            return False
+        self._dbpool_hold(entry, pool)
+        # What connect() sets on the wrapper in any release from 1.6 (an
+        # attribute a release does not read is harmless to it).
+        self.in_atomic_block = False
+        self.savepoint_ids = []
+        self.atomic_blocks = []
+        self.needs_rollback = False
+        self.closed_in_transaction = False
+        self.errors_occurred = False
+        self.health_check_enabled = settings_dict.get('CONN_HEALTH_CHECKS', False)
+        self.health_check_done = True
+        # CONN_MAX_AGE is 0 (checked when the pool was made): due at once, so
+        # the end of the request gives the connection back.
+        self.close_at = 0.0
+        self.connection = entry.connection
+        self.autocommit = True  # the fast path is taken only with AUTOCOMMIT on
+        self.run_on_commit = []
+        signals.after_checkout(self)
+        return True
+
+    def _dbpool_give_back_pending(self):
+        """Check in an entry the fast path took if Django's connect() failed before using it."""
+        pending, self._dbpool_pending = self._dbpool_pending, None
+        if pending is not None:
+            pending[1].checkin(pending[0])
 
     def _dbpool_checkin(self):
         """Give the current connection back (or close it: inside atomic(), or rejected)."""
@@ -216,6 +267,10 @@ class PoolingMixin(object):
                identity)
         pool = registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
         self._dbpool_last_pool = (params, identity, pool)
+        settings_dict = self.settings_dict
+        if settings_dict.get('AUTOCOMMIT', True):
+            self._dbpool_fast = (dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS'])),
+                                 identity, pool)
         return pool
 
     def _dbpool_new_pool(self, conn_params):
@@ -228,7 +283,7 @@ class PoolingMixin(object):
             name="pool for alias '%s' (%s)" % (self.alias, target),
             time_zone=self._dbpool_time_zone(),
             label=self.alias,
-            dbname=_dbname(conn_params),
+            dbname=dbname(conn_params),
         )
         if options.leak_timeout is not None:
             borrowers.remember_requests()

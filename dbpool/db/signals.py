@@ -64,12 +64,19 @@ def send_connection_created_once():
 
 
 def after_checkout(wrapper):
-    """Once Django set up a checked-out connection: keep settings, tell listeners."""
+    """Once Django set up a checked-out connection: keep settings, record it clean, tell listeners."""
     entry = wrapper._dbpool_entry
     new = entry.is_first_checkout()
-    if new and _has_receivers(connection_created):
-        _keep_session_settings(wrapper._dbpool_pool, entry)
-    connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)
+    if not entry.prepared:
+        pool = wrapper._dbpool_pool
+        if new and _has_receivers(connection_created):
+            _keep_session_settings(pool, entry)
+        # What Django and connection_created receivers set is the session's
+        # clean state; what connection_checked_out receivers set belongs to
+        # this borrower, and is reset after it.
+        pool.session_prepared(entry)
+    if connection_checked_out.receivers:
+        connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)
 
 
 def _keep_session_settings(pool, entry):

@@ -21,6 +21,11 @@ from dbpool.options import parse_pool_options
 _UNREPORTED_OPTIONS = ('stats_callback',)
 
 
+def _reportable(value):
+    # JSON has no sets: TRUSTED_FUNCTIONS is shown as a sorted list.
+    return sorted(value) if isinstance(value, frozenset) else value
+
+
 def collect(aliases=None, server=True):
     """The report: one dict per pooled alias of settings.DATABASES."""
     databases = settings.DATABASES
@@ -50,7 +55,7 @@ def _alias_report(alias, settings_dict, pools, server):
     try:
         options = parse_pool_options(settings_dict.get('OPTIONS') or {},
                                      "DATABASES['%s']['OPTIONS']" % alias)
-        report['options'] = dict((name.upper(), getattr(options, name))
+        report['options'] = dict((name.upper(), _reportable(getattr(options, name)))
                                  for name in options.__slots__
                                  if name not in _UNREPORTED_OPTIONS)
     except ValueError as exc:

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from dbpool import registry
+from dbpool import registry, tracking
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
 from tests.support import Admin, available_drivers, connect_kwargs, database
@@ -45,6 +45,9 @@ class PoolFactory(object):
     def connect(self):
         self.connects += 1
         kwargs = connect_kwargs(self.settings_dict, self.app_name)
+        if self.driver.__name__ == 'psycopg2':
+            # As the Django layer opens them: with cursors the pool can track.
+            kwargs['connection_factory'] = tracking.psycopg2_connection_factory()
         kwargs.update(self.connect_extra)
         return self.driver.connect(**kwargs)
 

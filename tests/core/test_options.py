@@ -18,7 +18,8 @@ def test_defaults_are_documented_values():
     assert options.test_on_borrow is False
     assert options.test_on_borrow_query == 'SELECT 1'
     assert options.test_after_idle == 5.0
-    assert options.reset_on_return == 'full'
+    assert options.reset_on_return == 'auto'
+    assert options.trusted_functions == frozenset()
     assert options.leak_timeout is None
     assert options.ping_timeout == 5.0
 
@@ -36,6 +37,11 @@ def test_limits_can_be_switched_off_with_none():
         None, None, None)
 
 
+def test_trusted_functions_are_compared_by_lower_case_name_without_schema():
+    options = parse_pool_options({'TRUSTED_FUNCTIONS': ['Audit_Trigger', 'app.touch']}, WHERE)
+    assert options.trusted_functions == frozenset(['audit_trigger', 'touch'])
+
+
 def test_split_keeps_driver_options_apart_from_pool_options():
     pool, rest = split_pool_options({'MAX_CONNS': 3, 'sslmode': 'disable'})
     assert pool == {'MAX_CONNS': 3}
@@ -49,6 +55,8 @@ def test_split_keeps_driver_options_apart_from_pool_options():
     ('MAX_LIFETIME', -5), ('IDLE_TIMEOUT', -0.5), ('TEST_AFTER_IDLE', -1),
     ('TEST_ON_BORROW', 'yes'), ('TEST_ON_BORROW_QUERY', ''), ('TEST_ON_BORROW_QUERY', 3),
     ('RESET_ON_RETURN', 'discard'), ('LEAK_TIMEOUT', -1), ('LEAK_TIMEOUT', 'soon'),
+    ('TRUSTED_FUNCTIONS', 'audit_trigger'), ('TRUSTED_FUNCTIONS', ['']),
+    ('TRUSTED_FUNCTIONS', [3]),
 ])
 def test_a_bad_value_is_refused_with_its_key_value_and_place(key, value):
     with pytest.raises(ValueError) as raised:

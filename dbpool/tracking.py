@@ -1,0 +1,432 @@
+"""Knowing, without asking the server, whether a borrower left its session as it found it.
+
+A pooled connection is *tracked* when it is one of the driver subclasses
+below: every statement that goes through any of its cursors (Django's, or
+``connection.connection.cursor()`` of the raw driver connection, whatever
+``cursor_factory``) is judged by ``dbpool.statements`` and the verdict
+accumulates on the connection until the pool takes it back. With psycopg 3
+a cursor made some other way (``psycopg.Cursor(conn)``) still passes
+through the connection, which then counts its statement as unknown.
+
+At checkin the pool compares the session with the *baseline* it recorded
+when the session was last known clean: the statements' verdicts, the
+parameters the server reports by itself whenever they change (time zone,
+client encoding, date style, role, ...), and the settings the driver
+object keeps on the client side (isolation level, read-only, the cursor
+and row factories). Only a session that differs gets the reset round trip;
+driver-object settings are put back without one.
+
+A data statement can run code it does not name (triggers, rules, views,
+defaults, policies): ``DatabaseCode`` asks the catalog, now and then, which
+functions such objects call, and data statements count as harmless only
+while every one of them is known to change no session state.
+"""
+from __future__ import absolute_import, division, print_function
+
+import logging
+import operator
+
+from dbpool import statements
+from dbpool.pycompat import monotonic, string_types
+
+logger = logging.getLogger('dbpool')
+
+SESSION = statements.SESSION
+RUNS_CODE = statements.RUNS_CODE
+CATALOG = statements.CATALOG
+
+# Reported by the server with every change (ParameterStatus), so reading
+# them costs no round trip. search_path from PostgreSQL 18 (None before).
+REPORTED_PARAMETERS = ('TimeZone', 'client_encoding', 'DateStyle', 'IntervalStyle',
+                       'standard_conforming_strings', 'application_name',
+                       'session_authorization', 'is_superuser',
+                       'default_transaction_read_only', 'search_path')
+_REPORTED_BYTES = tuple(name.encode('ascii') for name in REPORTED_PARAMETERS)
+
+# Client-side settings of the driver connection object, by driver; the
+# server's client_encoding is reported, psycopg2's own idea of it is not.
+_PSYCOPG2_SETTINGS = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory',
+                      'encoding')
+_PSYCOPG3_SETTINGS = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
+                      'prepared_max', 'cursor_factory', 'server_cursor_factory',
+                      'row_factory')
+_psycopg2_settings = operator.attrgetter(*_PSYCOPG2_SETTINGS)
+_psycopg3_settings = operator.attrgetter(*_PSYCOPG3_SETTINGS)
+
+
+def _begin_tracking(connection, trusted):
+    connection._dbpool_bits = 0
+    connection._dbpool_trusted = trusted
+    connection._dbpool_held = []
+    connection._dbpool_vouched = False
+
+
+def _judge(connection, query):
+    # Every tracked execute comes here first: the verdict counts even if
+    # the statement then fails (part of it may have run).
+    connection._dbpool_bits |= statements.classify(query, connection._dbpool_trusted)
+
+
+# -- psycopg2 ------------------------------------------------------------------
+
+class _Psycopg2CursorTracking(object):
+    """The methods a tracked psycopg2 cursor class adds to its base (see _tracked_class)."""
+
+    __slots__ = ()
+
+    def execute(self, query, vars=None):
+        connection = self.connection
+        connection._dbpool_bits |= statements.classify(query, connection._dbpool_trusted)
+        if self.name is not None and self.withhold:
+            connection._dbpool_held.append(self)
+        return self._dbpool_base.execute(self, query, vars)
+
+    def executemany(self, query, vars_list):
+        _judge(self.connection, query)
+        return self._dbpool_base.executemany(self, query, vars_list)
+
+    def callproc(self, *args, **kwargs):
+        self.connection._dbpool_bits |= SESSION  # a function we cannot see into
+        return self._dbpool_base.callproc(self, *args, **kwargs)
+
+    def copy_expert(self, sql, *args, **kwargs):
+        _judge(self.connection, sql)
+        return self._dbpool_base.copy_expert(self, sql, *args, **kwargs)
+
+    def copy_from(self, *args, **kwargs):
+        self.connection._dbpool_bits |= RUNS_CODE  # the table's triggers
+        return self._dbpool_base.copy_from(self, *args, **kwargs)
+
+    def copy_to(self, *args, **kwargs):
+        self.connection._dbpool_bits |= RUNS_CODE
+        return self._dbpool_base.copy_to(self, *args, **kwargs)
+
+
+class _Psycopg3CursorTracking(object):
+    """What a tracked psycopg 3 cursor class (client, server, Django's) adds to its base."""
+
+    __slots__ = ()
+
+    def execute(self, query, *args, **kwargs):
+        connection = self._conn
+        self._dbpool_judge(connection, query)
+        if getattr(self, 'withhold', False):
+            connection._dbpool_held.append(self)
+        connection._dbpool_vouched = True
+        try:
+            return self._dbpool_base.execute(self, query, *args, **kwargs)
+        finally:
+            connection._dbpool_vouched = False
+
+    def executemany(self, query, *args, **kwargs):
+        connection = self._conn
+        self._dbpool_judge(connection, query)
+        connection._dbpool_vouched = True
+        try:
+            return self._dbpool_base.executemany(self, query, *args, **kwargs)
+        finally:
+            connection._dbpool_vouched = False
+
+    def stream(self, query, *args, **kwargs):
+        connection = self._conn
+        self._dbpool_judge(connection, query)
+        connection._dbpool_vouched = True
+        try:
+            # A generator: the statement is sent at the first row asked for,
+            # by then vouched for or counted as unknown.
+            for row in self._dbpool_base.stream(self, query, *args, **kwargs):
+                connection._dbpool_vouched = False
+                yield row
+        finally:
+            connection._dbpool_vouched = False
+
+    def copy(self, statement, *args, **kwargs):
+        connection = self._conn
+        self._dbpool_judge(connection, statement)
+        connection._dbpool_vouched = True
+        try:
+            return self._dbpool_base.copy(self, statement, *args, **kwargs)
+        finally:
+            connection._dbpool_vouched = False
+
+    def _dbpool_judge(self, connection, query):
+        if not isinstance(query, (bytes,) + string_types):
+            try:  # psycopg.sql.Composable
+                query = query.as_string(self)
+            except Exception:
+                connection._dbpool_bits |= SESSION
+                return
+        connection._dbpool_bits |= statements.classify(query, connection._dbpool_trusted)
+
+
+class _Psycopg3ConnectionTracking(object):
+    """What a tracked psycopg.Connection class adds (an open connection takes that class)."""
+
+    __slots__ = ()
+
+    def cursor(self, *args, **kwargs):
+        cursor = self._dbpool_base.cursor(self, *args, **kwargs)
+        cursor.__class__ = _tracked_class(type(cursor), _Psycopg3CursorTracking)
+        return cursor
+
+    def _start_query(self):
+        # Every cursor's statement passes here (psycopg's own funnel); one
+        # that no tracked cursor vouched for is unknown.
+        if not self._dbpool_vouched:
+            self._dbpool_bits |= SESSION
+        return self._dbpool_base._start_query(self)
+
+
+class _Psycopg2ConnectionTracking(object):
+    """What a tracked psycopg2 connection class adds (see psycopg2_connection_factory)."""
+
+    __slots__ = ()
+
+    def cursor(self, *args, **kwargs):
+        # psycopg2's cursor(name=None, cursor_factory=None, withhold=False, ...).
+        if len(args) >= 2:
+            args = args[:1] + (_tracked_psycopg2_cursor(args[1] or self.cursor_factory),) \
+                + args[2:]
+        else:
+            kwargs['cursor_factory'] = _tracked_psycopg2_cursor(
+                kwargs.get('cursor_factory') or self.cursor_factory)
+        return self._dbpool_base.cursor(self, *args, **kwargs)
+
+
+def _tracked_psycopg2_cursor(factory):
+    if factory is None:
+        import psycopg2.extensions
+        factory = psycopg2.extensions.cursor
+    return _tracked_class(factory, _Psycopg2CursorTracking)
+
+
+_classes = {}
+
+
+def _tracked_class(base, methods):
+    """``base`` with the methods of the holder class ``methods``: one class per pair.
+
+    The tracked class derives from ``base`` alone and adds nothing to the
+    instance layout (psycopg 3 objects change class in place); its methods
+    reach the base class's through ``_dbpool_base``.
+    """
+    if getattr(base, '_dbpool_methods', None) is methods:
+        return base
+    tracked = _classes.get((base, methods))
+    if tracked is None:
+        namespace = dict((name, value) for name, value in vars(methods).items()
+                         if not name.startswith('__'))
+        namespace.update(_dbpool_base=base, _dbpool_methods=methods)
+        if methods in _SWAPPED:
+            namespace['__slots__'] = ()
+        tracked = type(str('Tracked' + base.__name__), (base,), namespace)
+        _classes[(base, methods)] = tracked
+    return tracked
+
+
+_SWAPPED = (_Psycopg3CursorTracking, _Psycopg3ConnectionTracking)
+
+
+def psycopg2_connection_factory(base=None):
+    """A class for psycopg2.connect(connection_factory=...) whose cursors are tracked.
+
+    ``base`` is the connection_factory the settings name, if any.
+    """
+    if base is None:
+        import psycopg2.extensions
+        base = psycopg2.extensions.connection
+    return _tracked_class(base, _Psycopg2ConnectionTracking)
+
+
+# -- What the pool calls ------------------------------------------------------------
+
+def adopt(connection, trusted=frozenset()):
+    """Start tracking ``connection``; False when its driver or class cannot be tracked.
+
+    psycopg 3 connections are tracked in place (their class is swapped for
+    a tracked subclass); psycopg2 ones only when opened with
+    psycopg2_connection_factory(), since its classes are C types.
+    """
+    if getattr(connection, '_dbpool_methods', None) is _Psycopg2ConnectionTracking:
+        _begin_tracking(connection, trusted)
+        return True
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is None or not hasattr(connection, '_start_query'):
+        return False
+    try:
+        connection.__class__ = _tracked_class(type(connection), _Psycopg3ConnectionTracking)
+    except TypeError:
+        return False
+    _begin_tracking(connection, trusted)
+    return True
+
+
+def is_tracked(connection):
+    """True when adopt() took ``connection``."""
+    return hasattr(connection, '_dbpool_bits')
+
+
+def baseline(connection):
+    """What the clean session looks like, read without a round trip."""
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        return (tuple(map(pgconn.parameter_status, _REPORTED_BYTES)),
+                _psycopg3_settings(connection))
+    return (tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS)),
+            _psycopg2_settings(connection))
+
+
+def start_clean(connection):
+    """Forget what the statements so far did: the session is now the baseline."""
+    connection._dbpool_bits = 0
+    del connection._dbpool_held[:]
+
+
+def needs_reset(connection, clean, code_trusted):
+    """True unless ``connection`` provably matches its ``clean`` baseline.
+
+    Puts back the driver object's own settings where they differ, in any
+    case (no round trip but psycopg2's client encoding); ``code_trusted``
+    says whether data statements may be trusted (DatabaseCode.trusted).
+    When the answer is False the session starts clean again.
+    """
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
+        settings = _psycopg3_settings(connection)
+    else:
+        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
+        settings = _psycopg2_settings(connection)
+    if settings != clean[1]:
+        _restore_settings(connection, clean[1])
+    bits = connection._dbpool_bits
+    if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
+        return True
+    held = connection._dbpool_held
+    if held:
+        for cursor in held:
+            if not cursor.closed:
+                return True  # a WITH HOLD cursor still open on the server
+        del held[:]
+    connection._dbpool_bits = 0
+    return False
+
+
+def _restore_settings(connection, values):
+    names = _PSYCOPG3_SETTINGS if getattr(connection, 'pgconn', None) is not None \
+        else _PSYCOPG2_SETTINGS
+    for name, value in zip(names, values):
+        if name == 'encoding':
+            # psycopg2 decodes with what it believes; put the server and it
+            # back in step (the reported client_encoding is compared too).
+            if connection.encoding != value:
+                connection.set_client_encoding(value)
+        elif getattr(connection, name) != value:
+            setattr(connection, name, value)
+
+
+# -- The database's own code ----------------------------------------------------------
+
+# What the database runs without a statement naming it, in two kinds of
+# rows: ('call', name, origin, by a trigger) for the functions its triggers
+# and event triggers call and for all its own functions (origin 'builtin',
+# 'extension' or 'own'); ('expr', text, '', true) for the expressions of
+# its views, rules, column defaults, check constraints, row-level policies
+# and index expressions, whose calls of built-ins pg_depend does not record.
+CODE_SQL = (
+    "WITH fired AS (SELECT tgfoid AS oid FROM pg_trigger WHERE NOT tgisinternal "
+    "UNION SELECT evtfoid FROM pg_event_trigger) "
+    "SELECT 'call', p.proname, CASE WHEN n.nspname = 'pg_catalog' THEN 'builtin' "
+    "WHEN EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass "
+    "AND e.objid = p.oid AND e.deptype = 'e') THEN 'extension' ELSE 'own' END, "
+    "p.oid IN (SELECT oid FROM fired) "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE p.oid IN (SELECT oid FROM fired) "
+    "OR (p.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass "
+    "AND e.objid = p.oid AND e.deptype = 'e')) "
+    "UNION ALL SELECT 'expr', pg_get_viewdef(c.oid), '', true FROM pg_class c "
+    "WHERE c.relkind IN ('v', 'm') AND c.oid >= 16384 "
+    "UNION ALL SELECT 'expr', pg_get_ruledef(r.oid), '', true FROM pg_rewrite r "
+    "WHERE r.rulename <> '_RETURN' AND r.oid >= 16384 "
+    "UNION ALL SELECT 'expr', pg_get_expr(d.adbin, d.adrelid), '', true FROM pg_attrdef d "
+    "WHERE d.oid >= 16384 "
+    "UNION ALL SELECT 'expr', pg_get_constraintdef(k.oid), '', true FROM pg_constraint k "
+    "WHERE k.contype = 'c' AND k.oid >= 16384 "
+    "UNION ALL SELECT 'expr', concat_ws(' ', pg_get_expr(y.polqual, y.polrelid), "
+    "pg_get_expr(y.polwithcheck, y.polrelid)), '', true FROM pg_policy y "
+    "UNION ALL SELECT 'expr', pg_get_indexdef(i.indexrelid), '', true FROM pg_index i "
+    "WHERE (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND i.indexrelid >= 16384"
+)
+
+# Built-in trigger functions of PostgreSQL itself (full text, updates).
+_BUILTIN_TRIGGER_PREFIXES = ('tsvector_update_trigger', 'suppress_redundant_updates_trigger')
+
+
+class DatabaseCode(object):
+    """Whether the code a data statement may run implicitly is known to be harmless.
+
+    Unknown until first checked; rechecked every RECHECK_S seconds and after
+    any statement that may have changed it (CREATE, ALTER, DROP, ...).
+    """
+
+    RECHECK_S = 30.0
+
+    def __init__(self, trusted_names=frozenset()):
+        self.trusted_names = trusted_names
+        self.trusted = False
+        self.checked_at = None
+        self.suspects = ()
+
+    def due(self, now, connection):
+        """True when the checkin of ``connection`` should check again."""
+        checked_at = self.checked_at
+        if connection._dbpool_bits & CATALOG:
+            return True  # the schema may have changed
+        return checked_at is None or now - checked_at >= self.RECHECK_S
+
+    def learn(self, rows, now):
+        """Judge the rows of CODE_SQL."""
+        trusted = self.trusted_names
+        suspects = set()
+        for kind, text, origin, implicit in rows:
+            if kind == 'expr':
+                suspects.update(statements.unknown_calls(text or '', trusted))
+                continue
+            name = text.lower()
+            if name in trusted:
+                continue
+            if implicit:
+                # A trigger's function: harmless only if it is one of
+                # PostgreSQL's own known ones.
+                if not (origin == 'builtin' and name.startswith(_BUILTIN_TRIGGER_PREFIXES)):
+                    suspects.add(name)
+            elif _known_by_name(name):
+                # A function of the database's own is judged where a
+                # statement names it, unless it could pass for a built-in.
+                suspects.add(name)
+        suspects = tuple(sorted(suspects))
+        if suspects and suspects != self.suspects:
+            logger.info('dbpool: data statements get the reset: the database runs functions '
+                        'implicitly that may change session state (%s); if they do not, list '
+                        "them in OPTIONS['TRUSTED_FUNCTIONS']", ', '.join(suspects[:10]))
+        self.suspects = suspects
+        self.trusted = not suspects
+        self.checked_at = now
+
+
+def _known_by_name(name):
+    return name in statements.SAFE_FUNCTIONS or name.startswith(statements.SAFE_PREFIXES)
+
+
+def check_code(code, connection, query_rows):
+    """Run CODE_SQL on ``connection`` through ``query_rows(connection, sql)`` and learn.
+
+    The catalog read itself leaves the session's verdict as it was.
+    """
+    bits = connection._dbpool_bits
+    try:
+        rows = query_rows(connection, CODE_SQL)
+    finally:
+        connection._dbpool_bits = bits
+    code.learn(rows, monotonic())
