@@ -6,15 +6,19 @@ one worker process runs every scenario against its own pool size:
 - ``s1``: 1 thread, 1 connection;
 - ``s8``: 8 threads, 8 connections;
 - ``s32``: 32 threads, 8 connections (stock Django cannot cap it: one
-  connection per thread).
+  connection per thread);
+- ``page``: 8 threads, 8 connections, each request a realistic page.
 
 Each alias sets its own ``application_name`` (``bench-<alias>``), so the
 sampler counts each scenario's server connections apart.
 """
 from __future__ import absolute_import, division, print_function
 
-# alias -> (client threads, connections the pool may hold)
-SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8))
+# alias -> (client threads, connections the pool may hold). 'page' is the
+# realistic page (benchsite.views.page: about ten ORM queries, some in
+# atomic(), a template); the others request one small query.
+SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8), ('page', 8, 8))
+PAGE_SCENARIOS = frozenset(['page'])
 APP_PREFIX = 'bench-'
 DBPOOL_ENGINE = 'dbpool.db.backends.postgresql'
 # Our families: the default (RESET_ON_RETURN='auto'), then 'full' and 'rollback'.

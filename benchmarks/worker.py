@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from modes import BY_NAME, SCENARIOS
+from modes import BY_NAME, PAGE_SCENARIOS, SCENARIOS
 
 clock = time.perf_counter
 SEED_ITEMS = 100
@@ -73,6 +73,7 @@ class Client(threading.Thread):
         self.done = []          # (start, end) of each finished request
         self.current = None     # start of the request in flight
         self.errors = 0
+        self.path = '/page/%s/%d/' if alias in PAGE_SCENARIOS else '/bench/%s/%d/'
 
     def run(self):
         from django.db import connections
@@ -81,7 +82,7 @@ class Client(threading.Thread):
         number = self.index
         while not self.stop.is_set():
             number += 1
-            environ = make_environ('/bench/%s/%d/' % (self.alias, number % SEED_ITEMS + 1))
+            environ = make_environ(self.path % (self.alias, number % SEED_ITEMS + 1))
             start = self.current = clock()
             result = self.application(environ, start_response)
             try:

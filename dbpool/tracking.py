@@ -160,14 +160,13 @@ class _Psycopg3CursorTracking(object):
 
 
 class _Psycopg3ConnectionTracking(object):
-    """What a tracked psycopg.Connection class adds (an open connection takes that class)."""
+    """What a tracked psycopg.Connection class adds (an open connection takes that class).
+
+    Its cursors come from tracked cursor_factory and server_cursor_factory
+    classes (see adopt()).
+    """
 
     __slots__ = ()
-
-    def cursor(self, *args, **kwargs):
-        cursor = self._dbpool_base.cursor(self, *args, **kwargs)
-        cursor.__class__ = _tracked_class(type(cursor), _Psycopg3CursorTracking)
-        return cursor
 
     def _start_query(self):
         # Every cursor's statement passes here (psycopg's own funnel); one
@@ -181,6 +180,11 @@ class _Psycopg2ConnectionTracking(object):
     """What a tracked psycopg2 connection class adds (see psycopg2_connection_factory)."""
 
     __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        self._dbpool_base.__init__(self, *args, **kwargs)
+        # Tracked from the start, also when not lent by a pool (dbpool_status's probe).
+        _begin_tracking(self, frozenset())
 
     def cursor(self, *args, **kwargs):
         # psycopg2's cursor(name=None, cursor_factory=None, withhold=False, ...).
@@ -201,6 +205,8 @@ def _tracked_psycopg2_cursor(factory):
 
 
 _classes = {}
+_NOT_COPIED = frozenset(['__module__', '__doc__', '__slots__', '__dict__', '__weakref__',
+                         '__qualname__'])
 
 
 def _tracked_class(base, methods):
@@ -215,7 +221,7 @@ def _tracked_class(base, methods):
     tracked = _classes.get((base, methods))
     if tracked is None:
         namespace = dict((name, value) for name, value in vars(methods).items()
-                         if not name.startswith('__'))
+                         if name not in _NOT_COPIED)
         namespace.update(_dbpool_base=base, _dbpool_methods=methods)
         if methods in _SWAPPED:
             namespace['__slots__'] = ()
@@ -257,6 +263,13 @@ def adopt(connection, trusted=frozenset()):
         connection.__class__ = _tracked_class(type(connection), _Psycopg3ConnectionTracking)
     except TypeError:
         return False
+    # connection.cursor() makes its cursors from these (Django set its own
+    # when it opened the connection); a cursor made another way is still
+    # seen by _start_query, as unknown.
+    connection.cursor_factory = _tracked_class(connection.cursor_factory,
+                                               _Psycopg3CursorTracking)
+    connection.server_cursor_factory = _tracked_class(connection.server_cursor_factory,
+                                                      _Psycopg3CursorTracking)
     _begin_tracking(connection, trusted)
     return True
 

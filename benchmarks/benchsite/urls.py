@@ -1,4 +1,4 @@
-"""The demo project's URLs, and one benchmark view per database alias."""
+"""The demo project's URLs, and the benchmark views (the alias is part of the URL)."""
 from __future__ import absolute_import, division, print_function
 
 from django.urls import path
@@ -8,4 +8,5 @@ from demoproject.urls import urlpatterns as demo_urlpatterns
 
 urlpatterns = list(demo_urlpatterns) + [
     path('bench/<str:alias>/<int:pk>/', views.item_detail, name='bench-item'),
+    path('page/<str:alias>/<int:pk>/', views.page, name='bench-page'),
 ]

@@ -14,6 +14,10 @@ class ConnectionHooks(django30.ConnectionHooks):
     def close_if_health_check_failed(self):
         # Django closes the connection when is_usable() says no; a plain
         # close gives it back to the pool, so mark it for closing instead.
+        # Called before every cursor: most often there is no check to run
+        # (Django's own returns at once then).
+        if not self.health_check_enabled or self.health_check_done:
+            return
         self._dbpool_rejected = self._dbpool_entry is not None
         try:
             super(ConnectionHooks, self).close_if_health_check_failed()
