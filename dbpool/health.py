@@ -73,6 +73,9 @@ def session_time_zone(connection):
 
 def is_closed(connection):
     """True when the driver already knows the connection is unusable."""
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        return pgconn.status != CONNECTION_OK  # what psycopg 3's closed and broken read
     return bool(connection.closed) or bool(getattr(connection, 'broken', False))
 
 
@@ -86,7 +89,19 @@ def may_be_gone(connection):
     """
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is not None:
-        return _psycopg3_has_input(connection, pgconn)
+        # libpq's own non-blocking read, which (unlike poll()) psycopg 3
+        # makes without releasing the GIL: with many threads busy, every
+        # release of the GIL on the checkout path is a thread switch. A
+        # server ending the session sends an error, then closes the socket:
+        # the error reaches the notice handler watch_connection() installed;
+        # a read that meets the end of the stream (a socket closed without
+        # a word) marks the connection bad. One read sees either.
+        try:
+            pgconn.consume_input()
+        except Exception:
+            return True
+        return (pgconn.status != CONNECTION_OK or pgconn.get_result() is not None
+                or bool(getattr(connection, '_dbpool_farewell', None)))
     if connection.closed:
         return True
     try:
@@ -99,22 +114,6 @@ def may_be_gone(connection):
         return bool(poller.poll(0))
     readable, _, _ = select.select([fd], [], [], 0)
     return bool(readable)
-
-
-def _psycopg3_has_input(connection, pgconn):
-    # libpq's own non-blocking read, which (unlike poll()) psycopg 3 makes
-    # without releasing the GIL: with many threads busy, every release of
-    # the GIL on the checkout path is a thread switch. A server ending the
-    # session sends an error, then closes the socket: the error reaches the
-    # notice handler watch_connection() installed; a read that meets the
-    # end of the stream (a socket closed without a word) marks the
-    # connection bad. One read sees either.
-    try:
-        pgconn.consume_input()
-    except Exception:
-        return True
-    return (pgconn.status != CONNECTION_OK or pgconn.get_result() is not None
-            or bool(getattr(connection, '_dbpool_farewell', None)))
 
 
 def watch_connection(connection):

@@ -205,7 +205,10 @@ class PoolingMixin(object):
         self.connection = entry.connection
         self.autocommit = True  # the fast path is taken only with AUTOCOMMIT on
         self.run_on_commit = []
-        signals.after_checkout(self)
+        # signals.after_checkout(), for a session already prepared and lent before.
+        if signals.connection_checked_out.receivers:
+            signals.connection_checked_out.send(sender=self.__class__, connection=self,
+                                                new=False)
         return True
 
     def _dbpool_give_back_pending(self):
