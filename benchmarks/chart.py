@@ -10,7 +10,8 @@ from matplotlib.ticker import NullFormatter  # noqa: E402
 from report import LOAD, SCENARIO_LABELS, _ordered  # noqa: E402
 
 COLOURS = {'stock0': '#bbbbbb', 'persistent': '#777777', 'djpool': '#e69f00',
-           'djdbconnpool': '#cc79a7', 'pgpool2': '#56b4e9', 'dbpool': '#009e73',
+           'djdbconnpool': '#cc79a7', 'pgpool2': '#56b4e9', 'geventpool': '#f0e442',
+           'dbpool': '#009e73',
            'dbpool-full': '#a6d854', 'dbpool-rollback': '#66c2a5'}
 
 
@@ -38,33 +39,43 @@ def draw(data, path):
     names = ['%s (%s)' % (entry['label'], entry['driver']) for _, entry in ordered]
     colours = [COLOURS[entry['family']] for _, entry in ordered]
     hatches = ['' if entry['driver'] == 'psycopg3' else '///' for _, entry in ordered]
-    figure, axes = plt.subplots(2, 4, figsize=(17, 9),
-                                gridspec_kw={'width_ratios': [1.6, 1, 1, 1]})
+    micro_column = len(LOAD)
+    figure, axes = plt.subplots(2, micro_column + 1, figsize=(5 + 3.6 * micro_column, 9),
+                                gridspec_kw={'width_ratios': [1.6] + [1] * micro_column})
+    first_names = None
     for column, alias in enumerate(LOAD):
         rows = [(name, colour, hatch, entry[alias]) for name, colour, hatch, (_, entry)
                 in zip(names, colours, hatches, ordered) if alias in entry]
         if not rows:
+            axes[0][column].axis('off')
+            axes[1][column].axis('off')
             continue
-        label = SCENARIO_LABELS[alias].replace('t/', ' threads / ').replace('c', ' conns')
-        _bars(axes[0][column], [r[0] for r in rows], [r[3]['requests_per_s'] for r in rows],
+        row_names = [r[0] for r in rows]
+        first_names = first_names or row_names
+        # Names on the first column, and wherever the modes differ from it
+        # (the gevent scenario has modes of its own).
+        labels = column == 0 or row_names != first_names
+        label = (SCENARIO_LABELS[alias].replace('g/', ' greenlets / ')
+                 .replace('t/', ' threads / ').replace('c', ' conns'))
+        _bars(axes[0][column], row_names, [r[3]['requests_per_s'] for r in rows],
               [r[1] for r in rows], [r[2] for r in rows], '%s: requests/s' % label,
-              labels=column == 0)
-        _bars(axes[1][column], [r[0] for r in rows], [r[3]['p99_ms'] for r in rows],
+              labels=labels)
+        _bars(axes[1][column], row_names, [r[3]['p99_ms'] for r in rows],
               [r[1] for r in rows], [r[2] for r in rows],
-              '%s: p99 ms (log)' % label, log=True, digits=1,
-              labels=column == 0)
+              '%s: p99 ms (log)' % label, log=True, digits=1, labels=labels)
     rows = [(name, colour, hatch, entry['micro']) for name, colour, hatch, (_, entry)
             in zip(names, colours, hatches, ordered) if 'micro' in entry]
     if rows:
-        _bars(axes[0][3], [r[0] for r in rows], [r[3]['us_per_cycle'] for r in rows],
+        _bars(axes[0][micro_column], [r[0] for r in rows], [r[3]['us_per_cycle'] for r in rows],
               [r[1] for r in rows], [r[2] for r in rows],
               'micro: borrow + SELECT 1 + return, us (log)', log=True, digits=1,
               labels=False)
     else:
-        axes[0][3].axis('off')
-    axes[1][3].axis('off')
-    axes[1][3].text(0.0, 1.0, _notes(meta), va='top', ha='left', fontsize=8, family='monospace',
-                    transform=axes[1][3].transAxes, wrap=True)
+        axes[0][micro_column].axis('off')
+    axes[1][micro_column].axis('off')
+    axes[1][micro_column].text(0.0, 1.0, _notes(meta), va='top', ha='left', fontsize=8,
+                               family='monospace', transform=axes[1][micro_column].transAxes,
+                               wrap=True)
     figure.suptitle('django-db-pool (dbpool) vs stock Django and other pools: Django '
                     '%s, Python %s; hatched bars: psycopg2' % (
                         _first(meta, 'django'), _first(meta, 'python')), fontsize=11)

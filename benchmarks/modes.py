@@ -7,7 +7,9 @@ one worker process runs every scenario against its own pool size:
 - ``s8``: 8 threads, 8 connections;
 - ``s32``: 32 threads, 8 connections (stock Django cannot cap it: one
   connection per thread);
-- ``page``: 8 threads, 8 connections, each request a realistic page.
+- ``page``: 8 threads, 8 connections, each request a realistic page;
+- ``g100``: 100 greenlets, 8 connections, in a gevent-patched worker (the
+  gevent modes only; stock Django would open a connection per greenlet).
 
 Each alias sets its own ``application_name`` (``bench-<alias>``), so the
 sampler counts each scenario's server connections apart.
@@ -17,8 +19,11 @@ from __future__ import absolute_import, division, print_function
 # alias -> (client threads, connections the pool may hold). 'page' is the
 # realistic page (benchsite.views.page: about ten ORM queries, some in
 # atomic(), a template); the others request one small query.
-SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8), ('page', 8, 8))
+SCENARIOS = (('s1', 1, 1), ('s8', 8, 8), ('s32', 32, 8), ('page', 8, 8), ('g100', 100, 8))
 PAGE_SCENARIOS = frozenset(['page'])
+# Run by the gevent modes only, whose worker is monkey-patched: its
+# "threads" are greenlets.
+GEVENT_SCENARIOS = frozenset(['g100'])
 APP_PREFIX = 'bench-'
 DBPOOL_ENGINE = 'dbpool.db.backends.postgresql'
 # Our families: the default (RESET_ON_RETURN='auto'), then 'full' and 'rollback'.
@@ -29,12 +34,19 @@ STOCK_ENGINE = 'django.db.backends.postgresql'
 class Mode(object):
     """One way of connecting Django to PostgreSQL."""
 
-    def __init__(self, name, label, driver, family, venv='main'):
+    def __init__(self, name, label, driver, family, venv='main', gevent=False):
         self.name = name          # command-line and JSON key
         self.label = label        # for the table and the chart
         self.driver = driver      # 'psycopg3' or 'psycopg2'
-        self.family = family      # stock0, persistent, djpool, djdbconnpool, pgpool2, dbpool
+        self.family = family      # stock0, persistent, djpool, djdbconnpool, pgpool2,
+        #                           geventpool, dbpool, dbpool-full, dbpool-rollback
         self.venv = venv          # which of run.sh's venvs has its packages
+        self.gevent = gevent      # a gevent-patched worker, running GEVENT_SCENARIOS only
+
+    def scenarios(self):
+        """The load scenarios this mode runs."""
+        return [alias for alias, _, _ in SCENARIOS
+                if (alias in GEVENT_SCENARIOS) == self.gevent]
 
     def database(self, base, alias, connections):
         """DATABASES[alias] for this mode, ``base`` holding NAME, USER, ... ."""
@@ -53,6 +65,10 @@ class Mode(object):
         elif family == 'pgpool2':
             # Sized by the global DATABASE_POOL_ARGS (see benchsite.settings).
             settings['ENGINE'] = 'django_postgrespool2'
+        elif family == 'geventpool':
+            settings['ENGINE'] = 'django_db_geventpool.backends.postgresql_%s' % (
+                'psycopg3' if self.driver == 'psycopg3' else 'psycopg2')
+            options['MAX_CONNS'] = connections
         elif family in OURS:
             settings['ENGINE'] = DBPOOL_ENGINE
             options.update(MAX_CONNS=connections, MIN_CONNS=connections, POOL_TIMEOUT=30)
@@ -85,12 +101,23 @@ MODES = (
     Mode('dbpool-full-pg2', "dbpool RESET_ON_RETURN='full'", 'psycopg2', 'dbpool-full'),
     Mode('dbpool-rollback-pg2', "dbpool RESET_ON_RETURN='rollback'", 'psycopg2',
          'dbpool-rollback'),
+    # Under gevent (monkey-patched; psycopg2 through psycogreen).
+    Mode('gevent-geventpool-pg3', 'django-db-geventpool, gevent', 'psycopg3', 'geventpool',
+         gevent=True),
+    Mode('gevent-dbpool-pg3', 'dbpool (default), gevent', 'psycopg3', 'dbpool', gevent=True),
+    Mode('gevent-geventpool-pg2', 'django-db-geventpool, gevent', 'psycopg2', 'geventpool',
+         gevent=True),
+    Mode('gevent-dbpool-pg2', 'dbpool (default), gevent', 'psycopg2', 'dbpool', gevent=True),
 )
 
 BY_NAME = dict((mode.name, mode) for mode in MODES)
-POOLS = ('djpool', 'djdbconnpool', 'pgpool2') + OURS
+POOLS = ('djpool', 'djdbconnpool', 'pgpool2', 'geventpool') + OURS
 
 
 def baseline_for(mode):
-    """The stock persistent mode on ``mode``'s driver: every ratio's denominator."""
+    """The stock persistent mode on ``mode``'s driver: every ratio's denominator.
+
+    Under gevent there is none (stock Django opens a connection per
+    greenlet): g100 has no ratio, only its comparison with django-db-geventpool.
+    """
     return BY_NAME['persistent-' + mode.name.rsplit('-', 1)[1]]

@@ -1,12 +1,13 @@
 """Turn compare.py's rounds into the summary, the table and the verdict on each target."""
 from __future__ import absolute_import, division, print_function
 
-from modes import BY_NAME, OURS, PAGE_SCENARIOS, SCENARIOS, baseline_for
+from modes import BY_NAME, GEVENT_SCENARIOS, OURS, PAGE_SCENARIOS, SCENARIOS, baseline_for
 
 LOAD = [alias for alias, _, _ in SCENARIOS]
-SCENARIO_LABELS = dict((alias, '%s%dt/%dc' % ('page ' if alias in PAGE_SCENARIOS else '',
-                                               threads, conns))
-                       for alias, threads, conns in SCENARIOS)
+SCENARIO_LABELS = dict(
+    (alias, ('gevent %dg/%dc' if alias in GEVENT_SCENARIOS else
+             'page %dt/%dc' if alias in PAGE_SCENARIOS else '%dt/%dc') % (threads, conns))
+    for alias, threads, conns in SCENARIOS)
 SCENARIO_LABELS['micro'] = 'micro'
 MAX_CONNS_32 = 8
 
@@ -95,7 +96,7 @@ def _find(summary, family, driver):
 def _other_pools(summary, driver):
     return [(name, entry) for name, entry in summary.items()
             if entry['driver'] == driver and entry['family'] in
-            ('djpool', 'djdbconnpool', 'pgpool2')]
+            ('djpool', 'djdbconnpool', 'pgpool2', 'geventpool')]
 
 
 def _best_other_pool(summary, driver, scenario, metric, best_of):
@@ -149,6 +150,22 @@ def check_targets(summary):
                                        'req/s above every other pool (same driver; best: %s)'
                                        % best_name, s32['requests_per_s'], best,
                                        s32['requests_per_s'] > best, ' req/s'))
+        g100 = entry.get('g100')
+        if g100:
+            label = SCENARIO_LABELS['g100']
+            starved = g100['starved_thread_windows']
+            targets.append(_target('%s no greenlet starved' % label, name,
+                                   'every greenlet completes requests in every 1 s window',
+                                   starved, 0, starved == 0, ' greenlet-windows'))
+            targets.append(_target('%s server connections' % label, name,
+                                   '<= 8 server connections', g100['peak_connections'],
+                                   MAX_CONNS_32, g100['peak_connections'] <= MAX_CONNS_32))
+            best_name, best = _best_other_pool(summary, driver, 'g100', 'requests_per_s', max)
+            if best_name:
+                targets.append(_target('%s ahead of django-db-geventpool' % label, name,
+                                       'req/s above django-db-geventpool (same driver)',
+                                       g100['requests_per_s'], best,
+                                       g100['requests_per_s'] > best, ' req/s'))
         if micro and base and 'micro' in base:
             ratio = micro['us_per_cycle'] / base['micro']['us_per_cycle']
             targets.append(_target('micro vs stock persistent', name,
@@ -170,7 +187,7 @@ def _fmt(value, digits=1):
 
 
 def _ordered(summary):
-    order = ['stock0', 'persistent', 'djpool', 'djdbconnpool', 'pgpool2'] + list(OURS)
+    order = ['stock0', 'persistent', 'djpool', 'djdbconnpool', 'pgpool2', 'geventpool'] + list(OURS)
     return sorted(summary.items(), key=lambda item: (item[1]['driver'] != 'psycopg3',
                                                      order.index(item[1]['family'])))
 

@@ -12,10 +12,11 @@ activate_all_pythons
 ensure_postgres
 python=$(command -v python3.13 || command -v python3.12)
 main="$ROOT/benchmarks/.venv"
-if [ ! -x "$main/bin/django-admin" ] || ! "$main/bin/python" -c 'import dj_db_conn_pool, matplotlib' 2>/dev/null; then
+if [ ! -x "$main/bin/django-admin" ] || ! "$main/bin/python" -c 'import dj_db_conn_pool, matplotlib, django_db_geventpool, psycogreen' 2>/dev/null; then
   "$python" -m venv "$main"
   "$main/bin/pip" install -q 'Django>=6.1,<6.2' 'psycopg[binary]' 'psycopg-pool' \
-    'psycopg2-binary' 'django-db-connection-pool' 'matplotlib'
+    'psycopg2-binary' 'django-db-connection-pool' 'matplotlib' \
+    'gevent' 'psycogreen' 'django-db-geventpool'
 fi
 # django-postgrespool2 (last release 2.0.5) calls sqlalchemy.pool.manage(),
 # which SQLAlchemy 2.0 removed, and drives psycopg2 only: its own venv, with

@@ -8,10 +8,20 @@ micro-benchmark, and prints one line: ``RESULT <json>``.
 """
 from __future__ import absolute_import, division, print_function
 
+import os
+
+if os.environ.get('BENCH_MODE', '').startswith('gevent-'):
+    # Before anything imports threading or socket: the gevent modes' threads
+    # are greenlets, as in a gevent worker of gunicorn.
+    from gevent import monkey
+    monkey.patch_all()
+    if os.environ['BENCH_MODE'].endswith('-pg2'):
+        from psycogreen.gevent import patch_psycopg
+        patch_psycopg()
+
 import argparse
 import io
 import json
-import os
 import sys
 import threading
 import time
@@ -215,7 +225,7 @@ def main():
     parser.add_argument('--seconds', type=float, default=2.0)
     parser.add_argument('--window', type=float, default=1.0)
     parser.add_argument('--micro-seconds', type=float, default=0.5)
-    parser.add_argument('--scenarios', default=','.join([s[0] for s in SCENARIOS] + ['micro']))
+    parser.add_argument('--scenarios', help='default: the scenarios of the mode, and micro')
     args = parser.parse_args()
     mode = BY_NAME[os.environ['BENCH_MODE']]
     set_up_django(mode)
@@ -226,7 +236,10 @@ def main():
     from django.core.wsgi import get_wsgi_application
     from django.db import connections
     application = get_wsgi_application()
-    wanted = args.scenarios.split(',')
+    wanted = args.scenarios.split(',') if args.scenarios else mode.scenarios() + (
+        [] if mode.gevent else ['micro'])
+    wanted = [name for name in wanted if name == 'micro' and not mode.gevent
+              or name in mode.scenarios()]
     results = {}
     for alias, threads, _ in SCENARIOS:
         if alias in wanted:

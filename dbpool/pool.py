@@ -261,9 +261,16 @@ class ConnectionPool(object):
                 return None, stats.RESETS_SKIPPED
         if not health.reset(connection, entry.reset_sql or self._reset_sql, timeout):
             return stats.DISCARD_RESET_FAILED, stats.RESETS
-        if entry.clean is not None and self.options.reset_on_return != RESET_ROLLBACK:
+        if entry.clean is None:
+            return None, stats.RESETS
+        if self.options.reset_on_return != RESET_ROLLBACK:
             entry.clean = tracking.baseline(connection)
             tracking.start_clean(connection)
+            entry.prepared = False
+        elif tracking.needs_reset(connection, entry.clean, True):
+            # Left as the borrower changed it: the next checkout goes
+            # through the borrower's set-up again (Django's connect() puts
+            # back its time zone and role), which then sets the baseline.
             entry.prepared = False
         return None, stats.RESETS
 
