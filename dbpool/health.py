@@ -254,14 +254,20 @@ def reset(connection, reset_sql, timeout=None):
         watchdog.disarm(guard)
 
 
-def query_rows(connection, sql):
-    """The rows of ``sql``, through a plain cursor."""
-    cursor = connection.cursor()
+def query_rows(connection, sql, timeout=None):
+    """The rows of ``sql``, through a plain cursor, within ``timeout`` s (else it raises)."""
+    guard = None
     try:
-        cursor.execute(sql)
-        return cursor.fetchall()
+        # Inside the try: a connection already dropped has no socket to watch.
+        guard = watchdog.arm(connection, timeout)
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
     finally:
-        cursor.close()
+        watchdog.disarm(guard)
 
 
 def is_idle_in_autocommit(connection):

@@ -280,8 +280,10 @@ class ConnectionPool(object):
             # Claimed first: other threads keep the old verdict meanwhile.
             code.checked_at = now
             self._count(stats.CODE_CHECKS)
+            timeout = self.options.ping_timeout
             try:
-                tracking.check_code(code, connection, health.query_rows)
+                tracking.check_code(code, connection,
+                                    lambda conn, sql: health.query_rows(conn, sql, timeout))
             except Exception as exc:
                 logger.info('dbpool: %s could not read which functions the database '
                             'calls implicitly, resetting: %s', self.name, exc)

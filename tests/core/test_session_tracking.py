@@ -279,3 +279,22 @@ def test_driver_object_settings_are_put_back(counted, driver):
     assert run_sql(entry.connection, 'SHOW default_transaction_read_only') == 'off'
     assert run_sql(entry.connection, 'SHOW default_transaction_deferrable') == 'off'
     pool.checkin(entry)
+
+
+def test_the_catalog_read_is_cut_by_ping_timeout_when_the_server_stalls(counted):
+    import time
+    factory, proxy = counted
+    pool = factory(MAX_CONNS=1, PING_TIMEOUT=0.5)
+    entry = pool.checkout()
+    entry.connection.autocommit = True
+    backend_pid(entry.connection)
+    proxy.stall()  # the first checkin reads the catalog: it must not hang
+    try:
+        started = time.time()
+        pool.checkin(entry)
+        assert time.time() - started < 5
+    finally:
+        proxy.resume()
+    snapshot = pool.stats()
+    assert snapshot[stats.CONNECTIONS_IN_USE] == 0
+    assert snapshot['discarded_' + stats.DISCARD_RESET_FAILED] == 1

@@ -47,8 +47,9 @@ def alias(port=None, **options):
 settings.configure(
     DATABASES={
         'default': alias(MAX_CONNS=3, MIN_CONNS=2),
+        # 'full': the checkin sends the reset, which the stalled proxy holds.
         'stalled': alias(os.environ['DBPOOL_PROXY_PORT'], MAX_CONNS=1, MIN_CONNS=0,
-                         connect_timeout=2),
+                         RESET_ON_RETURN='full', connect_timeout=2),
     },
     USE_TZ=True, TIME_ZONE='UTC', INSTALLED_APPS=[])
 django.setup()
