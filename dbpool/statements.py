@@ -76,7 +76,7 @@ _KEYWORDS = frozenset("""
     when where window with within groups tablesample ordinality materialized matched merge
     insert delete format analyze analyse verbose costs buffers timing summary settings wal
     generic_plan serialize memory check unique primary key references foreign include
-    btree hash gist gin spgist brin exclude default constraint also instead notify
+    btree hash gist gin spgist brin exclude default constraint also instead notify copy
 """.split())
 
 # Built-in functions and type names that change no session state: what

@@ -23,6 +23,7 @@ while every one of them is known to change no session state.
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import logging
 import operator
 
@@ -108,44 +109,45 @@ class _Psycopg3CursorTracking(object):
     __slots__ = ()
 
     def execute(self, query, *args, **kwargs):
-        connection = self._conn
-        self._dbpool_judge(connection, query)
         if getattr(self, 'withhold', False):
-            connection._dbpool_held.append(self)
-        connection._dbpool_vouched = True
-        try:
-            return self._dbpool_base.execute(self, query, *args, **kwargs)
-        finally:
-            connection._dbpool_vouched = False
+            self._conn._dbpool_held.append(self)
+        return self._dbpool_call(self._dbpool_base.execute, query, args, kwargs)
 
     def executemany(self, query, *args, **kwargs):
-        connection = self._conn
-        self._dbpool_judge(connection, query)
-        connection._dbpool_vouched = True
-        try:
-            return self._dbpool_base.executemany(self, query, *args, **kwargs)
-        finally:
-            connection._dbpool_vouched = False
+        return self._dbpool_call(self._dbpool_base.executemany, query, args, kwargs)
 
     def stream(self, query, *args, **kwargs):
+        # A generator: the statement is sent when the first row is asked for.
         connection = self._conn
         self._dbpool_judge(connection, query)
         connection._dbpool_vouched = True
         try:
-            # A generator: the statement is sent at the first row asked for,
-            # by then vouched for or counted as unknown.
             for row in self._dbpool_base.stream(self, query, *args, **kwargs):
                 connection._dbpool_vouched = False
                 yield row
         finally:
             connection._dbpool_vouched = False
 
+    @contextlib.contextmanager
     def copy(self, statement, *args, **kwargs):
+        # A context manager: the statement is sent when the block is entered.
         connection = self._conn
         self._dbpool_judge(connection, statement)
         connection._dbpool_vouched = True
         try:
-            return self._dbpool_base.copy(self, statement, *args, **kwargs)
+            with self._dbpool_base.copy(self, statement, *args, **kwargs) as copy:
+                connection._dbpool_vouched = False
+                yield copy
+        finally:
+            connection._dbpool_vouched = False
+
+    def _dbpool_call(self, method, query, args, kwargs):
+        # Judged first, then vouched for while psycopg sends it.
+        connection = self._conn
+        self._dbpool_judge(connection, query)
+        connection._dbpool_vouched = True
+        try:
+            return method(self, query, *args, **kwargs)
         finally:
             connection._dbpool_vouched = False
 
@@ -162,11 +164,18 @@ class _Psycopg3CursorTracking(object):
 class _Psycopg3ConnectionTracking(object):
     """What a tracked psycopg.Connection class adds (an open connection takes that class).
 
-    Its cursors come from tracked cursor_factory and server_cursor_factory
-    classes (see adopt()).
+    The cursor factories stay the ones Django or the user set (they are
+    part of what users and Django's tests see); each cursor made takes a
+    tracked subclass of its class instead. A cursor made another way is
+    still seen by _start_query, as unknown.
     """
 
     __slots__ = ()
+
+    def cursor(self, *args, **kwargs):
+        cursor = self._dbpool_base.cursor(self, *args, **kwargs)
+        cursor.__class__ = _tracked_class(type(cursor), _Psycopg3CursorTracking)
+        return cursor
 
     def _start_query(self):
         # Every cursor's statement passes here (psycopg's own funnel); one
@@ -263,13 +272,6 @@ def adopt(connection, trusted=frozenset()):
         connection.__class__ = _tracked_class(type(connection), _Psycopg3ConnectionTracking)
     except TypeError:
         return False
-    # connection.cursor() makes its cursors from these (Django set its own
-    # when it opened the connection); a cursor made another way is still
-    # seen by _start_query, as unknown.
-    connection.cursor_factory = _tracked_class(connection.cursor_factory,
-                                               _Psycopg3CursorTracking)
-    connection.server_cursor_factory = _tracked_class(connection.server_cursor_factory,
-                                                      _Psycopg3CursorTracking)
     _begin_tracking(connection, trusted)
     return True
 

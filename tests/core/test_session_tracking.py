@@ -298,3 +298,32 @@ def test_the_catalog_read_is_cut_by_ping_timeout_when_the_server_stalls(counted)
     snapshot = pool.stats()
     assert snapshot[stats.CONNECTIONS_IN_USE] == 0
     assert snapshot['discarded_' + stats.DISCARD_RESET_FAILED] == 1
+
+
+def test_psycopg3_copy_and_stream_are_judged_like_execute(counted):
+    psycopg = pytest.importorskip('psycopg')
+    factory, proxy = counted
+    if factory.driver is not psycopg:
+        pytest.skip('psycopg 3 only: copy() and stream()')
+    pool = factory(MAX_CONNS=1)
+    borrow(pool)
+    entry = pool.checkout()
+    connection = entry.connection
+    connection.autocommit = True
+    cursor = connection.cursor()
+    with cursor.copy('COPY (SELECT generate_series(1, 3)) TO STDOUT') as copy:
+        assert len(list(copy.rows())) == 3
+    assert [row[0] for row in cursor.stream('SELECT generate_series(1, 3)')] == [1, 2, 3]
+    cursor.close()
+    pool.checkin(entry)
+    assert pool.stats()[stats.RESETS] == 0  # both harmless, both seen as such
+
+
+def test_the_driver_connections_cursor_factory_stays_the_one_given(make_pool, driver):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    try:
+        factory = entry.connection.cursor_factory
+        assert factory is None or factory.__module__.split('.')[0] != 'dbpool'
+    finally:
+        pool.checkin(entry)
