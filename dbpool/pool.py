@@ -160,7 +160,7 @@ class ConnectionPool(object):
         """True if the idle ``entry`` may be handed out, else it is discarded (keeping its slot)."""
         connection = entry.connection
         options = self.options
-        if entry.expires_at is not None and now >= entry.expires_at:
+        if entry.is_expired(now):
             self._discard(entry, stats.DISCARD_LIFETIME, keep_slot=True)
             return False
         if (options.test_on_borrow
@@ -245,7 +245,7 @@ class ConnectionPool(object):
         """
         if entry.doomed or self._closed:
             return stats.DISCARD_RETIRED, None
-        if entry.expires_at is not None and now >= entry.expires_at:
+        if entry.is_expired(now):
             return stats.DISCARD_LIFETIME, None
         connection = entry.connection
         if health.is_closed(connection):

@@ -129,6 +129,10 @@ SAFE_FUNCTIONS = frozenset("""
     pg_advisory_xact_lock_shared pg_try_advisory_xact_lock pg_try_advisory_xact_lock_shared
     nextval currval lastval setval pg_postmaster_start_time pg_listening_channels
     pg_column_size pg_encoding_to_char array_ndims array_dims
+    digest hmac crypt gen_salt unaccent geometry geography box2d box3d geometrytype
+    pg_table_is_visible pg_type_is_visible pg_function_is_visible pg_get_userbyid
+    pg_get_viewdef pg_get_triggerdef pg_get_ruledef pg_get_functiondef array_fill
+    json_strip_nulls jsonb_concat row
 """.split())
 # PostGIS's functions, named by prefix. A database function of the
 # application's own with such a name is still caught: data statements are
