@@ -68,36 +68,28 @@ def main():
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--seconds', type=float, default=2.0)
     args = parser.parse_args()
-    from dbpool.testing.pgcluster import PgCluster, parse_database_url
-    cluster = None
-    url = os.environ.get('DATABASE_URL')
-    if not url:
-        cluster = PgCluster().start()
-        url = cluster.url()
-    try:
-        configure(parse_database_url(url))
-        import django
-        from django.db import connections
-        figures = dict((alias, []) for alias, _ in ALIASES)
-        for alias, _ in ALIASES:
-            cycles_per_batch(connections[alias], 0.3)  # warm up
-        for number in range(args.rounds):
-            order = ALIASES[number % len(ALIASES):] + ALIASES[:number % len(ALIASES)]
-            for alias, _ in order:
-                figures[alias].append(cycles_per_batch(connections[alias], args.seconds))
-        driver = connections['dbpool'].Database
-        print('Django %s, %s %s, Python %s: us per cycle (median of %d rounds), ratio'
-              % (django.get_version(), driver.__name__, driver.__version__.split()[0],
-                 sys.version.split()[0], args.rounds))
-        base = sorted(figures['persistent'])[len(figures['persistent']) // 2]
-        for alias, label in ALIASES:
-            median = sorted(figures[alias])[len(figures[alias]) // 2]
-            print('  %-32s %7.1f  %.2fx' % (label, median, median / base))
-        for alias, _ in ALIASES:
-            connections[alias].close()
-    finally:
-        if cluster is not None:
-            cluster.destroy()
+    from dbpool.testing.pgcluster import database_settings_from_env
+    settings_dict, _ = database_settings_from_env()  # a new cluster goes at exit
+    configure(settings_dict)
+    import django
+    from django.db import connections
+    figures = dict((alias, []) for alias, _ in ALIASES)
+    for alias, _ in ALIASES:
+        cycles_per_batch(connections[alias], 0.3)  # warm up
+    for number in range(args.rounds):
+        order = ALIASES[number % len(ALIASES):] + ALIASES[:number % len(ALIASES)]
+        for alias, _ in order:
+            figures[alias].append(cycles_per_batch(connections[alias], args.seconds))
+    driver = connections['dbpool'].Database
+    print('Django %s, %s %s, Python %s: us per cycle (median of %d rounds), ratio'
+          % (django.get_version(), driver.__name__, driver.__version__.split()[0],
+             sys.version.split()[0], args.rounds))
+    base = sorted(figures['persistent'])[len(figures['persistent']) // 2]
+    for alias, label in ALIASES:
+        median = sorted(figures[alias])[len(figures[alias]) // 2]
+        print('  %-32s %7.1f  %.2fx' % (label, median, median / base))
+    for alias, _ in ALIASES:
+        connections[alias].close()
 
 
 if __name__ == '__main__':
