@@ -215,7 +215,7 @@ def _tracked_psycopg2_cursor(factory):
 
 _classes = {}
 _NOT_COPIED = frozenset(['__module__', '__doc__', '__slots__', '__dict__', '__weakref__',
-                         '__qualname__'])
+                         '__qualname__', '_dbpool_slot'])
 
 
 def _tracked_class(base, methods):
@@ -223,11 +223,16 @@ def _tracked_class(base, methods):
 
     The tracked class derives from ``base`` alone and adds nothing to the
     instance layout (psycopg 3 objects change class in place); its methods
-    reach the base class's through ``_dbpool_base``.
+    reach the base class's through ``_dbpool_base``. It is kept on ``base``
+    itself, so that it lives only as long as ``base`` does (a library may
+    make a cursor class per connection); C types, which take no attributes,
+    are few and are kept here.
     """
     if getattr(base, '_dbpool_methods', None) is methods:
         return base
-    tracked = _classes.get((base, methods))
+    slot = methods._dbpool_slot
+    # The class's own attribute, not one inherited from a tracked base.
+    tracked = base.__dict__.get(slot) or _classes.get((base, methods))
     if tracked is None:
         namespace = dict((name, value) for name, value in vars(methods).items()
                          if name not in _NOT_COPIED)
@@ -235,11 +240,18 @@ def _tracked_class(base, methods):
         if methods in _SWAPPED:
             namespace['__slots__'] = ()
         tracked = type(str('Tracked' + base.__name__), (base,), namespace)
-        _classes[(base, methods)] = tracked
+        try:
+            setattr(base, slot, tracked)
+        except TypeError:
+            _classes[(base, methods)] = tracked
     return tracked
 
 
 _SWAPPED = (_Psycopg3CursorTracking, _Psycopg3ConnectionTracking)
+for _methods in (_Psycopg2CursorTracking, _Psycopg2ConnectionTracking) + _SWAPPED:
+    # Where a base class keeps its tracked subclass (see _tracked_class).
+    _methods._dbpool_slot = '_dbpool_tracked' + _methods.__name__.lower()
+del _methods
 
 
 def psycopg2_connection_factory(base=None):

@@ -327,3 +327,30 @@ def test_the_driver_connections_cursor_factory_stays_the_one_given(make_pool, dr
         assert factory is None or factory.__module__.split('.')[0] != 'dbpool'
     finally:
         pool.checkin(entry)
+
+
+def test_a_cursor_class_made_per_connection_does_not_outlive_its_connections(make_pool, driver):
+    import gc
+    import weakref
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    connection = entry.connection
+    base = type(connection.cursor())  # psycopg 3: tracked; psycopg2: the C cursor
+    base = getattr(base, '_dbpool_base', base)
+    made = []
+    for _ in range(3):
+        per_connection = type(str('PerConnectionCursor'), (base,), {})
+        cursor = connection.cursor(cursor_factory=per_connection) \
+            if driver.__name__ == 'psycopg2' else None
+        if cursor is None:
+            from dbpool import tracking
+            tracked = tracking._tracked_class(per_connection, tracking._Psycopg3CursorTracking)
+        else:
+            tracked = type(cursor)
+            cursor.close()
+        assert tracked.__bases__ == (per_connection,)
+        made.append(weakref.ref(per_connection))
+        del per_connection, tracked, cursor
+    pool.checkin(entry)
+    gc.collect()
+    assert [ref() for ref in made] == [None, None, None]
