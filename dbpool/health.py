@@ -6,6 +6,7 @@ Both drivers expose what we need under the same names: ``closed``,
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import logging
 import select
 import sys
@@ -209,20 +210,29 @@ def end_transaction(connection):
         run_unprepared(connection, 'ROLLBACK')
 
 
-def ping(connection, query, timeout=None):
-    """Run ``query`` in one round trip; True if the server answered within ``timeout`` s."""
+@contextlib.contextmanager
+def _within(connection, timeout):
+    """The pool's own round trips on ``connection``, cut by the watchdog after ``timeout`` s."""
     guard = None
     try:
-        # Inside the try: a connection already dropped has no socket to watch.
+        # Inside the try: a connection already dropped has no socket to
+        # watch, and arm() raises for the caller to handle.
         guard = watchdog.arm(connection, timeout)
-        run_unprepared(connection, query)
-        end_transaction(connection)
+        yield
+    finally:
+        watchdog.disarm(guard)
+
+
+def ping(connection, query, timeout=None):
+    """Run ``query`` in one round trip; True if the server answered within ``timeout`` s."""
+    try:
+        with _within(connection, timeout):
+            run_unprepared(connection, query)
+            end_transaction(connection)
         return True
     except Exception as exc:
         logger.info('dbpool: health check failed: %s', exc)
         return False
-    finally:
-        watchdog.disarm(guard)
 
 
 def reset(connection, reset_sql, timeout=None):
@@ -237,37 +247,29 @@ def reset(connection, reset_sql, timeout=None):
         # Nothing to send (RESET_ON_RETURN='rollback' after a request in
         # autocommit): no round trip, so no deadline to arm either.
         return True
-    guard = None
     try:
-        guard = watchdog.arm(connection, timeout)
-        end_transaction(connection)
-        if not connection.autocommit:
-            connection.autocommit = True
-        if reset_sql:
-            run_unprepared(connection, reset_sql)
-            forget_prepared_statements(connection)
-        return connection.info.transaction_status == TRANSACTION_IDLE
+        with _within(connection, timeout):
+            end_transaction(connection)
+            if not connection.autocommit:
+                connection.autocommit = True
+            if reset_sql:
+                run_unprepared(connection, reset_sql)
+                forget_prepared_statements(connection)
+            return connection.info.transaction_status == TRANSACTION_IDLE
     except Exception as exc:
         logger.info('dbpool: reset on return failed, closing the connection: %s', exc)
         return False
-    finally:
-        watchdog.disarm(guard)
 
 
 def query_rows(connection, sql, timeout=None):
     """The rows of ``sql``, through a plain cursor, within ``timeout`` s (else it raises)."""
-    guard = None
-    try:
-        # Inside the try: a connection already dropped has no socket to watch.
-        guard = watchdog.arm(connection, timeout)
+    with _within(connection, timeout):
         cursor = connection.cursor()
         try:
             cursor.execute(sql)
             return cursor.fetchall()
         finally:
             cursor.close()
-    finally:
-        watchdog.disarm(guard)
 
 
 def is_idle_in_autocommit(connection):

@@ -264,9 +264,7 @@ class ConnectionPool(object):
         if entry.clean is None:
             return None, stats.RESETS
         if self.options.reset_on_return != RESET_ROLLBACK:
-            entry.clean = tracking.baseline(connection)
-            tracking.start_clean(connection)
-            entry.prepared = False
+            self._mark_clean(entry, prepared=False)
         elif tracking.needs_reset(connection, entry.clean, True):
             # Left as the borrower changed it: the next checkout goes
             # through the borrower's set-up again (Django's connect() puts
@@ -293,10 +291,14 @@ class ConnectionPool(object):
 
     def session_prepared(self, entry):
         """The borrower set up a new or reset session: that is now its clean state."""
+        self._mark_clean(entry, prepared=True)
+
+    def _mark_clean(self, entry, prepared):
+        # After a reset (the borrower's set-up is to come) or that set-up.
         if entry.clean is not None:
             entry.clean = tracking.baseline(entry.connection)
             tracking.start_clean(entry.connection)
-        entry.prepared = True
+        entry.prepared = prepared
 
     def resets_session(self):
         """True when a returned connection's session state is cleared (unless 'rollback')."""

@@ -77,7 +77,7 @@ class _Psycopg2CursorTracking(object):
 
     def execute(self, query, vars=None):
         connection = self.connection
-        connection._dbpool_bits |= statements.classify(query, connection._dbpool_trusted)
+        _judge(connection, query)
         if self.name is not None and self.withhold:
             connection._dbpool_held.append(self)
         return self._dbpool_base.execute(self, query, vars)
@@ -158,7 +158,7 @@ class _Psycopg3CursorTracking(object):
             except Exception:
                 connection._dbpool_bits |= SESSION
                 return
-        connection._dbpool_bits |= statements.classify(query, connection._dbpool_trusted)
+        _judge(connection, query)
 
 
 class _Psycopg3ConnectionTracking(object):
@@ -288,11 +288,6 @@ def adopt(connection, trusted=frozenset()):
     return True
 
 
-def is_tracked(connection):
-    """True when adopt() took ``connection``."""
-    return hasattr(connection, '_dbpool_bits')
-
-
 def baseline(connection):
     """What the clean session looks like, read without a round trip."""
     pgconn = getattr(connection, 'pgconn', None)
@@ -317,25 +312,16 @@ def needs_reset(connection, clean, code_trusted):
     says whether data statements may be trusted (DatabaseCode.trusted).
     When the answer is False the session starts clean again.
     """
-    pgconn = getattr(connection, 'pgconn', None)
-    if pgconn is not None:
-        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
-        settings = _psycopg3_settings(connection)
-    else:
-        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
-        settings = _psycopg2_settings(connection)
+    reported, settings = baseline(connection)
     if settings != clean[1]:
         _restore_settings(connection, clean[1])
     bits = connection._dbpool_bits
     if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
         return True
-    held = connection._dbpool_held
-    if held:
-        for cursor in held:
-            if not cursor.closed:
-                return True  # a WITH HOLD cursor still open on the server
-        del held[:]
-    connection._dbpool_bits = 0
+    for cursor in connection._dbpool_held:
+        if not cursor.closed:
+            return True  # a WITH HOLD cursor still open on the server
+    start_clean(connection)
     return False
 
 

@@ -7,7 +7,7 @@ same names, so the backends never branch on the Django version:
 - ``ConnectionHooks``: a mixin overriding the hooks that era's wrapper has,
   to check connections out and in, and answering the glue's questions about
   the era: ``_dbpool_open_physical(params)`` opens a connection as stock
-  Django does, ``_dbpool_session_identity()`` lists what Django applies to a
+  Django does, ``_dbpool_driver()`` is the driver module, ``_dbpool_session_identity()`` lists what Django applies to a
   session outside the connection parameters (isolation level, role, time
   zone), ``_dbpool_time_zone()`` is the zone Django sets on each connection;
 - ``CreationHooks``: a mixin for the creation class (test databases);

@@ -71,6 +71,10 @@ class ConnectionHooks(object):
         """Open a real connection the way stock Django does."""
         return Database.connect(**conn_params)
 
+    def _dbpool_driver(self):
+        """The driver module (1.3-1.5: psycopg2, which the wrapper does not name)."""
+        return Database
+
     def _dbpool_set_up_session(self):
         """What 1.3's _cursor does for a new connection, for every checkout."""
         connection = self.connection

@@ -90,6 +90,10 @@ class ConnectionHooks(object):
         """Open a real connection the way stock Django does."""
         return super(ConnectionHooks, self).get_new_connection(conn_params)
 
+    def _dbpool_driver(self):
+        """The driver module: the wrapper's own (psycopg2, or psycopg from 4.2)."""
+        return self.Database
+
     def _dbpool_sync_isolation_level(self, connection):
         """Record on the wrapper what Django's get_new_connection would have."""
         # 1.6 sets self.isolation_level in __init__ and applies it in

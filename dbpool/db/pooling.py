@@ -84,7 +84,7 @@ class _Connector(object):
         wrapper = self._wrapper_class(self._settings_dict, self._alias)
         params = dict(CONNECT_DEFAULTS)
         params.update(self._conn_params)
-        if _driver_name(wrapper) == 'psycopg2':
+        if wrapper._dbpool_driver().__name__.split('.')[0] == 'psycopg2':
             # Its connection classes are C types: the pool can track what a
             # session did only on a subclass chosen when it is opened.
             params['connection_factory'] = tracking.psycopg2_connection_factory(
@@ -95,21 +95,15 @@ class _Connector(object):
         return '<dbpool connector for %s>' % self._alias
 
 
-def _driver_name(wrapper):
-    # Django's wrappers name their driver module (1.6+); 1.3-1.5 had only psycopg2.
-    module = getattr(wrapper, 'Database', None)
-    return module.__name__.split('.')[0] if module is not None else 'psycopg2'
-
-
 class PoolingMixin(object):
     """Pool glue for Django's DatabaseWrapper; the era's ConnectionHooks call it."""
 
     _dbpool_entry = None
     _dbpool_pool = None
-    _dbpool_last_pool = None  # (params, session identity, pool) of the last lookup
-    # (settings, session identity, pool) of the last checkout through
-    # Django's connect(), for the checkouts that skip it (_dbpool_fast_connect).
-    _dbpool_fast = None
+    # (params, session identity, pool, settings) of the last lookup, made in
+    # Django's connect(); settings (a copy, or None with AUTOCOMMIT off) let
+    # later checkouts skip connect() (_dbpool_fast_connect).
+    _dbpool_last_pool = None
     # An entry the fast path took but could not use (its session not set up
     # by Django yet): Django's connect() then gets it.
     _dbpool_pending = None
@@ -173,18 +167,17 @@ class PoolingMixin(object):
         leaves it. True when connected; else Django's connect() runs, and
         gets the entry taken here, if any.
         """
-        fast = self._dbpool_fast
+        last = self._dbpool_last_pool
         settings_dict = self.settings_dict
-        if (fast is None or fast[2].closed or getattr(self, 'in_atomic_block', False)
-                or settings_dict != fast[0] or self._dbpool_session_identity() != fast[1]):
+        if (last is None or last[3] is None or last[2].closed
+                or getattr(self, 'in_atomic_block', False)
+                or settings_dict != last[3] or self._dbpool_session_identity() != last[1]):
             return False
-        pool = fast[2]
+        pool = last[2]
         try:
-            entry = pool.checkout(describe=borrowers.current_request)
+            entry = self._dbpool_take(pool)
         except PoolClosed:
             return False
-        except PoolTimeout as exc:
-            raise_from(django_errors.PoolTimeout(*exc.args), exc)
         if not entry.prepared:
             self._dbpool_pending = (entry, pool)
             return False
@@ -205,10 +198,7 @@ class PoolingMixin(object):
         self.connection = entry.connection
         self.autocommit = True  # the fast path is taken only with AUTOCOMMIT on
         self.run_on_commit = []
-        # signals.after_checkout(), for a session already prepared and lent before.
-        if signals.connection_checked_out.receivers:
-            signals.connection_checked_out.send(sender=self.__class__, connection=self,
-                                                new=False)
+        signals.after_checkout(self)
         return True
 
     def _dbpool_give_back_pending(self):
@@ -269,11 +259,11 @@ class PoolingMixin(object):
                tuple(sorted((name, _hashable(value)) for name, value in params.items())),
                identity)
         pool = registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
-        self._dbpool_last_pool = (params, identity, pool)
         settings_dict = self.settings_dict
+        settings = None
         if settings_dict.get('AUTOCOMMIT', True):
-            self._dbpool_fast = (dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS'])),
-                                 identity, pool)
+            settings = dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS']))
+        self._dbpool_last_pool = (params, identity, pool, settings)
         return pool
 
     def _dbpool_new_pool(self, conn_params):
