@@ -1,6 +1,7 @@
 """PoolEntry: the pool's record of one physical connection."""
 from __future__ import absolute_import, division, print_function
 
+import collections
 import random
 
 from dbpool.pycompat import monotonic
@@ -15,7 +16,7 @@ class PoolEntry(object):
 
     __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
                  'checkouts', 'doomed', 'borrowed_at', 'borrower', 'leak_reported',
-                 'owner_ref', 'reset_sql', 'clean', 'prepared')
+                 'owner_ref', 'reset_sql', 'clean', 'prepared', 'lease')
 
     def __init__(self, connection, pid, max_lifetime):
         self.connection = connection
@@ -36,6 +37,10 @@ class PoolEntry(object):
         self.borrower = None
         self.leak_reported = False
         self.owner_ref = None
+        # Holds one item while the entry is checked out. Giving it back
+        # pops it: a pop cannot succeed twice, even from two threads at
+        # once (deque pops are atomic), so a second checkin is refused.
+        self.lease = collections.deque()
         # This connection's own reset on return, when it must also put back
         # settings made at its creation (see dbpool.db.signals); else None.
         self.reset_sql = None
@@ -46,6 +51,22 @@ class PoolEntry(object):
         # connect()) and no reset has undone it since: a later checkout may
         # then skip that set-up.
         self.prepared = False
+
+    def lend(self):
+        """Mark the entry checked out."""
+        self.lease.append(True)
+
+    def claim_back(self):
+        """True for the one caller that ends this checkout; False if it has ended."""
+        try:
+            self.lease.pop()
+        except IndexError:
+            return False
+        return True
+
+    def is_checked_out(self):
+        """True between a checkout and the checkin (or discard) that ends it."""
+        return bool(self.lease)
 
     def is_first_checkout(self):
         """True while the physical connection is lent out for the first time."""

@@ -72,11 +72,20 @@ class ConnectionPool(object):
         self._code = tracking.DatabaseCode(options.trusted_functions)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # for close() only
+        # Pools this one replaced (same alias, older settings) whose
+        # connections are still out: they count against MAX_CONNS here
+        # until they come back. A replaced pool's heir is its newest
+        # successor, which gets the slots it frees. See follow().
+        self._elders = []
+        self._heir = None
         self._idle = []           # a stack: the most recently returned on top
         self._in_use = set()
         self._opening = 0         # slots reserved for connections being opened
         self._waiters = collections.deque()
         self._closed = False
+        # After close(wait=False): a connection being opened for a borrower
+        # is still lent to it (a replaced pool), not closed.
+        self._lend_in_flight = False
         self._counters = stats.new_counters()
         # Entries whose borrower died without a checkin (see dbpool.leaks);
         # deque.append is safe from inside the garbage collector.
@@ -93,7 +102,14 @@ class ConnectionPool(object):
 
         ``describe()`` says what the borrower is serving (a request path),
         for leak reports; it is called only when LEAK_TIMEOUT is set.
+
+        Interrupted anywhere (an exception that is not an Exception, such
+        as gevent's Timeout or KeyboardInterrupt, included), it leaves the
+        pool as it found it: no slot kept, no connection without a borrower.
         """
+        borrower = None
+        if self.options.leak_timeout is not None:
+            borrower = leaks.describe_borrower(describe() if describe else None)
         entry = self._take(self.options.pool_timeout if timeout is None else timeout)
         now = monotonic()
         if entry is not None and self._lendable(entry, now):
@@ -103,10 +119,10 @@ class ConnectionPool(object):
             # dead was discarded keeping its slot, so a pool of dead
             # connections heals without the caller seeing an error.
             entry = self._open_in_slot()
+        entry.lend()
         entry.borrowed_at = now
         entry.leak_reported = False
-        if self.options.leak_timeout is not None:
-            entry.borrower = leaks.describe_borrower(describe() if describe else None)
+        entry.borrower = borrower
         return entry
 
     def _take(self, timeout):
@@ -128,7 +144,11 @@ class ConnectionPool(object):
 
     def _wait(self, waiter, timeout):
         started = monotonic()
-        waiter.ready.wait(timeout)
+        try:
+            waiter.ready.wait(timeout)
+        except BaseException:
+            self._stop_waiting(waiter)
+            raise
         waited = monotonic() - started
         with self._lock:
             if not waiter.served:
@@ -148,13 +168,38 @@ class ConnectionPool(object):
             raise PoolClosed('%s was closed while waiting' % self.name)
         return waiter.entry
 
+    def _stop_waiting(self, waiter):
+        """Undo a wait that was interrupted: pass on whatever it was served meanwhile."""
+        with self._lock:
+            if not waiter.served:
+                self._waiters.remove(waiter)
+                return
+            entry = waiter.entry
+            if waiter.closed:
+                return
+            if entry is None:  # served with a slot to open a connection in
+                self._opening -= 1
+                self._slot_freed()
+                return
+            self._in_use.discard(entry)
+            if not self._closed:
+                self._hand_over(entry)
+                return
+            self._in_use.add(entry)
+        self._discard(entry, stats.DISCARD_RETIRED)
+
     def _timeout_message(self, waited):
+        # Lock held.
+        elders = self._elders_out()
         return (
-            '%s waited %.1f s for a connection: %d of MAX_CONNS=%d in use, %d waiting. '
+            '%s waited %.1f s for a connection: MAX_CONNS=%d, %d in use, %d opening, '
+            '%d waiting%s. '
             "Raise OPTIONS['MAX_CONNS'] or OPTIONS['POOL_TIMEOUT'], or look for a thread "
             'that keeps its connection checked out.' % (
-                self.name, waited, len(self._in_use) + self._opening,
-                self.options.max_conns, len(self._waiters)))
+                self.name, waited, self.options.max_conns, len(self._in_use), self._opening,
+                len(self._waiters),
+                (', %d still out from the pool it replaced (settings changed)' % elders)
+                if elders else ''))
 
     def _lendable(self, entry, now):
         """True if the idle ``entry`` may be handed out, else it is discarded (keeping its slot)."""
@@ -163,14 +208,20 @@ class ConnectionPool(object):
         if entry.is_expired(now):
             self._discard(entry, stats.DISCARD_LIFETIME, keep_slot=True)
             return False
-        if (options.test_on_borrow
-                or (options.test_after_idle is not None
-                    and now - entry.returned_at >= options.test_after_idle)
-                or health.may_be_gone(connection)):
-            self._count(stats.HEALTH_CHECKS)
-            if not health.ping(connection, options.test_on_borrow_query, options.ping_timeout):
-                self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
-                return False
+        try:
+            if (options.test_on_borrow
+                    or (options.test_after_idle is not None
+                        and now - entry.returned_at >= options.test_after_idle)
+                    or health.may_be_gone(connection)):
+                self._count(stats.HEALTH_CHECKS)
+                if not health.ping(connection, options.test_on_borrow_query,
+                                   options.ping_timeout):
+                    self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
+                    return False
+        except BaseException:
+            # Interrupted mid-ping: the session is in an unknown state.
+            self._discard(entry, stats.DISCARD_BROKEN)
+            raise
         return True
 
     def _open_in_slot(self):
@@ -178,26 +229,39 @@ class ConnectionPool(object):
         entry = self._open_entry()
         with self._lock:
             self._opening -= 1
-            if not self._closed:
+            if not self._closed or self._lend_in_flight:
+                # Replaced meanwhile: still what this borrower asked for,
+                # and closed when it comes back.
+                entry.doomed = self._closed
                 self._in_use.add(entry)
                 entry.checkouts += 1
                 return entry
-            self._changed.notify_all()
+            self._slot_freed()
         health.close_quietly(entry.connection)
         raise PoolClosed('%s was closed while connecting' % self.name)
 
     def _open_entry(self):
-        # Called holding a reserved slot; gives the slot back if connect fails.
+        # Called holding a reserved slot; gives the slot back if connect
+        # fails or is interrupted (then the half-made connection is closed).
+        connection = None
         try:
             connection = self._connect()
-        except Exception as exc:
-            logger.warning('dbpool: %s could not open a connection: %s', self.name, exc)
+            entry = self._new_entry(connection)
+        except BaseException as exc:
+            if connection is not None:
+                health.close_quietly(connection)
+            if isinstance(exc, Exception):
+                logger.warning('dbpool: %s could not open a connection: %s', self.name, exc)
             with self._lock:
                 self._opening -= 1
                 self._counters[stats.CONNECT_FAILURES] += 1
-                self._pass_slot_on()
-                self._changed.notify_all()
+                self._slot_freed()
             raise
+        self._count(stats.CONNECTIONS_CREATED)
+        logger.info('dbpool: %s opened %r', self.name, entry)
+        return entry
+
+    def _new_entry(self, connection):
         health.watch_connection(connection)
         entry = PoolEntry(connection, current_pid(), self.options.max_lifetime)
         if tracking.adopt(connection, self.options.trusted_functions):
@@ -208,8 +272,6 @@ class ConnectionPool(object):
                 self.options.reset_on_return, self._time_zone,
                 health.session_time_zone(connection))
             self._reset_tuned = True
-        self._count(stats.CONNECTIONS_CREATED)
-        logger.info('dbpool: %s opened %r', self.name, entry)
         return entry
 
     # -- Checkin ----------------------------------------------------------
@@ -219,9 +281,17 @@ class ConnectionPool(object):
         if entry.pid != current_pid():
             # Opened by our parent before a fork: not ours to reset or close.
             return
+        if not entry.claim_back():
+            self._refuse(entry, 'checkin')
+            return
         self._end_borrow(entry)
         now = monotonic()
-        reason, counter = self._return_reason(entry, now)
+        try:
+            reason, counter = self._return_reason(entry, now)
+        except BaseException:
+            # Interrupted mid-reset: the session is in an unknown state.
+            self._discard(entry, stats.DISCARD_RESET_FAILED)
+            raise
         # One lock round for the counter and the hand-over: every lock taken
         # on the way back is a point where busy threads queue.
         with self._lock:
@@ -313,8 +383,17 @@ class ConnectionPool(object):
         """Close a checked-out entry instead of returning it."""
         if entry.pid != current_pid():
             return
+        if not entry.claim_back():
+            self._refuse(entry, 'discard')
+            return
         self._end_borrow(entry)
         self._discard(entry, reason)
+
+    def _refuse(self, entry, what):
+        # Two closes of one wrapper (two threads sharing it), or a caller's
+        # bug: handing the connection on twice would give it two borrowers.
+        logger.warning('dbpool: %s ignored a %s of %r, which is not checked out '
+                       '(given back twice?)', self.name, what, entry)
 
     def _end_borrow(self, entry):
         leaks.release_owner(entry)
@@ -338,7 +417,7 @@ class ConnectionPool(object):
             if keep_slot:
                 self._opening += 1
             else:
-                self._pass_slot_on()
+                self._slot_freed()
         # A connection that broke is news; one closed by policy is routine.
         level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
         logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
@@ -352,11 +431,24 @@ class ConnectionPool(object):
         else:
             self._idle.append(entry)
 
+    def _slot_freed(self):
+        # Lock held, a connection of this pool closed or never opened: the
+        # first waiter may open one, here or (replaced) in the heir.
+        heir = self._heir
+        if heir is None:
+            self._pass_slot_on()
+            return
+        self._changed.notify_all()  # close() may be waiting for _opening
+        if not self._outstanding() and self in heir._elders:
+            heir._elders.remove(self)
+        heir._pass_slot_on()
+
     def _pass_slot_on(self):
         # Lock held, a slot just freed: the first waiter may open a connection.
         if self._waiters and self._size() < self.options.max_conns:
             self._opening += 1
             self._waiters.popleft().serve()
+        self._changed.notify_all()
 
     # -- Housekeeping ---------------------------------------------------------
 
@@ -364,11 +456,12 @@ class ConnectionPool(object):
         """Reclaim and report leaks, close idle connections past their limits, refill."""
         self._reclaim_dead_borrowers()
         self._report_leaks(monotonic())
-        to_close, to_open = self._plan_housekeeping(monotonic())
-        for entry, reason in to_close:
+        for entry, reason in self._plan_housekeeping(monotonic()):
             logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
             health.close_quietly(entry.connection)
-        for _ in range(to_open):
+        # One slot at a time, so that a refill that fails (the server is
+        # down or full) or a close() meanwhile leaves no slot reserved.
+        while self._reserve_refill():
             if not self._open_idle():
                 break
         self._export.tick(monotonic(), self.label, self.stats)
@@ -376,12 +469,16 @@ class ConnectionPool(object):
     def _reclaim_dead_borrowers(self):
         while self._reclaimed:
             entry, owner_ref = self._reclaimed.popleft()
+            # Checked and claimed in one step: a checkin by another thread
+            # claims it first or finds it claimed, never both.
             with self._lock:
-                still_out = entry in self._in_use and entry.owner_ref is owner_ref
-            if still_out and entry.pid == current_pid():
+                still_out = (entry in self._in_use and entry.owner_ref is owner_ref
+                             and entry.pid == current_pid() and entry.claim_back())
+            if still_out:
                 logger.warning('dbpool: %s reclaimed a connection whose borrower ended '
                                'without returning it (%s)', self.name,
                                entry.borrower or 'set LEAK_TIMEOUT to record where')
+                leaks.release_owner(entry)
                 self._discard(entry, stats.DISCARD_LEAKED)
 
     def _report_leaks(self, now):
@@ -404,7 +501,7 @@ class ConnectionPool(object):
         to_close = []
         with self._lock:
             if self._closed:
-                return [], 0
+                return []
             kept = []
             # The stack's bottom holds the longest idle; retire from there.
             for entry in self._idle:
@@ -421,9 +518,15 @@ class ConnectionPool(object):
                     to_close.append((entry, reason))
                     self._counters['discarded_' + reason] += 1
             self._idle = kept
-            to_open = max(0, options.min_conns - self._size())
-            self._opening += to_open
-        return to_close, to_open
+        return to_close
+
+    def _reserve_refill(self):
+        # A slot for one more idle connection, while below MIN_CONNS.
+        with self._lock:
+            if self._closed or self._size() >= self.options.min_conns:
+                return False
+            self._opening += 1
+            return True
 
     def _open_idle(self):
         """Open one connection in a reserved slot and make it idle; False on failure."""
@@ -436,24 +539,40 @@ class ConnectionPool(object):
             if not self._closed:
                 self._hand_over(entry)
                 return True
-            self._changed.notify_all()
+            self._slot_freed()
         health.close_quietly(entry.connection)
         return False
 
     # -- Closing ------------------------------------------------------------
 
-    def close(self):
-        """Close idle connections now and checked-out ones when they come back."""
+    def close(self, wait=True):
+        """Close idle connections now and checked-out ones when they come back.
+
+        With ``wait``, also wait (up to CLOSE_WAIT_S) for connections being
+        opened, and close them: nothing of this pool is left on the server
+        after it, but what is still checked out. Without, a connection being
+        opened for a borrower is still lent to it, and closed at its checkin
+        (a pool replaced by a newer one for the same alias: the borrower
+        asked for the older settings).
+        """
         with self._lock:
             self._closed = True
+            self._lend_in_flight = not wait
             idle, self._idle = self._idle, []
             for entry in self._in_use:
                 entry.doomed = True
             while self._waiters:
                 self._waiters.popleft().serve(closed=True)
             self._counters['discarded_' + stats.DISCARD_RETIRED] += len(idle)
+            heir = self._heir
+            if heir is not None:
+                if not self._outstanding() and self in heir._elders:
+                    heir._elders.remove(self)
+                # Idle connections closed: room for the heir's waiters.
+                for _ in idle:
+                    heir._pass_slot_on()
             deadline = monotonic() + CLOSE_WAIT_S
-            while self._opening and monotonic() < deadline:
+            while wait and self._opening and monotonic() < deadline:
                 self._changed.wait(deadline - monotonic())
         for entry in idle:
             health.close_quietly(entry.connection)
@@ -464,6 +583,22 @@ class ConnectionPool(object):
     def closed(self):
         """True once close() was called."""
         return self._closed
+
+    def follow(self, previous):
+        """Take over from ``previous``, the pool of the same alias this one replaces.
+
+        Called before this pool is used. Both keep one MAX_CONNS: what
+        ``previous`` (and the pools it replaced) still has checked out or
+        being opened counts here until it comes back, and the slots it frees
+        go to this pool's waiters.
+        """
+        self._lock = previous._lock
+        self._changed = threading.Condition(self._lock)
+        with self._lock:
+            self._elders = [pool for pool in previous._elders + [previous]
+                            if pool._outstanding() or not pool._closed]
+            for pool in self._elders:
+                pool._heir = self
 
     def abandon(self):
         """Forget every connection without closing it (the process was forked).
@@ -497,6 +632,7 @@ class ConnectionPool(object):
             stats.CONNECTIONS_IN_USE: len(self._in_use),
             stats.CONNECTIONS_OPENING: self._opening,
             stats.WAITING: len(self._waiters),
+            stats.CONNECTIONS_RETIRING: self._elders_out(),
             'max_conns': self.options.max_conns,
             'min_conns': self.options.min_conns,
             'closed': self._closed,
@@ -509,8 +645,20 @@ class ConnectionPool(object):
     # -- Helpers ----------------------------------------------------------------
 
     def _size(self):
-        # Lock held: connections that exist or are being opened.
+        # Lock held: connections that exist or are being opened, counting
+        # those of the pools this one replaced.
+        size = len(self._idle) + len(self._in_use) + self._opening
+        for pool in self._elders:
+            size += pool._outstanding()
+        return size
+
+    def _outstanding(self):
+        # Lock held.
         return len(self._idle) + len(self._in_use) + self._opening
+
+    def _elders_out(self):
+        # Lock held.
+        return sum(pool._outstanding() for pool in self._elders)
 
     def _count(self, key):
         with self._lock:

@@ -6,27 +6,40 @@ everything that makes two connections interchangeable.
 """
 from __future__ import absolute_import, division, print_function
 
+import atexit
 import logging
 import threading
 
 from dbpool import housekeeping
 from dbpool.forking import current_pid, on_fork_in_child
+from dbpool.pycompat import monotonic
 
 logger = logging.getLogger('dbpool')
 
 _lock = threading.Lock()
 _pools = {}            # key -> ConnectionPool
-_current_key = {}      # label (the alias) -> key of its newest pool
+_current = {}          # label (the alias) -> (key, pool) of its newest pool
+_replaced = {}         # label -> monotonic times of its recent pool replacements
 # Pools inherited from the parent process: never used, never closed, only
 # kept referenced so their sockets are not closed under the parent.
 _inherited = []
+
+# A label whose pool is replaced this often within CHURN_WINDOW_S seconds
+# has a key that keeps changing (a parameter rebuilt per connect), not
+# settings that changed: that is warned about, once per window.
+CHURN_REPLACEMENTS = 3
+CHURN_WINDOW_S = 60.0
 
 
 def get_pool(key, label, create):
     """The pool for ``key``, made with ``create()`` if new.
 
+    ``key`` is ``(label, ((parameter name, value), ...), session identity)``.
     A new key for a ``label`` that already has a pool means its settings
-    changed (a test database, a new time zone): the old pool is closed.
+    changed (a test database, a new time zone): the new pool takes over the
+    old one's MAX_CONNS (what is still checked out there counts until it
+    comes back) and the old one is closed. The pool is made outside the
+    registry's lock (making it logs and imports), and published under it.
     """
     # Asking for the pid notices a fork on Pythons without a fork hook
     # (2.7, 3.6), and then forgets the parent's pools before we look.
@@ -34,30 +47,77 @@ def get_pool(key, label, create):
     pool = _pools.get(key)
     if pool is not None:
         return pool
+    made = create()
     with _lock:
         pool = _pools.get(key)
+        if pool is not None:
+            return pool  # another thread published one first; ours was never used
+        previous = _current.get(label)
         stale = None
-        if pool is None:
-            previous = _current_key.get(label)
-            if previous is not None and previous != key:
-                stale = _pools.pop(previous, None)
-            pool = _pools[key] = create()
-            _current_key[label] = key
+        if previous is not None:
+            previous_key, older = previous
+            made.follow(older)
+            if not older.closed:  # else closed by close_pools(), nothing to replace
+                stale = _pools.pop(previous_key, None)
+        _pools[key] = made
+        _current[label] = (key, made)
+        churn = stale is not None and _note_replacement(label)
     if stale is not None:
-        logger.info('dbpool: settings of %s changed, closing %s', label, stale.name)
-        stale.close()
-    housekeeping.watch(pool)
-    return pool
+        changed = ', '.join(changed_fields(previous_key, key))
+        if churn:
+            logger.warning(
+                'dbpool: the pool for %s was replaced %d times in %d s: the connection '
+                'key keeps changing (%s). Each replacement closes connections that could '
+                'have been reused; look for a parameter rebuilt at every connect '
+                '(get_connection_params) or settings changed per request.',
+                label, CHURN_REPLACEMENTS, CHURN_WINDOW_S, changed)
+        else:
+            logger.info('dbpool: settings of %s changed (%s), closing %s',
+                        label, changed, stale.name)
+        stale.close(wait=False)
+    housekeeping.watch(made)
+    return made
 
 
-def close_pools(match=None):
-    """Close and forget every pool, or those for which ``match(pool)`` is true."""
+def _note_replacement(label):
+    # Lock held: True when this replacement makes the label's pools churn
+    # (then the history starts again, so the warning comes once a window).
+    now = monotonic()
+    times = [when for when in _replaced.get(label, ()) if now - when < CHURN_WINDOW_S]
+    times.append(now)
+    if len(times) >= CHURN_REPLACEMENTS:
+        _replaced[label] = []
+        return True
+    _replaced[label] = times
+    return False
+
+
+def changed_fields(old_key, new_key):
+    """Names of what differs between two keys (never values: they may be secrets)."""
+    try:
+        old_params, new_params = dict(old_key[1]), dict(new_key[1])
+        identity_changed = old_key[2] != new_key[2]
+    except (IndexError, TypeError, ValueError):  # a key of another shape (tests, callers)
+        return ['key']
+    names = sorted(name for name in set(old_params) | set(new_params)
+                   if old_params.get(name) != new_params.get(name))
+    if identity_changed:
+        names.append('session settings')
+    return names or ['key']
+
+
+def close_pools(match=None, wait=True):
+    """Close and forget every pool, or those for which ``match(pool)`` is true.
+
+    With ``wait``, connections being opened are waited for and closed too
+    (see ConnectionPool.close).
+    """
     with _lock:
         doomed = [(key, pool) for key, pool in _pools.items() if match is None or match(pool)]
         for key, pool in doomed:
             del _pools[key]
     for _, pool in doomed:
-        pool.close()
+        pool.close(wait=wait)
     return len(doomed)
 
 
@@ -81,7 +141,21 @@ def _forget_pools_after_fork():
         pool.abandon()
         _inherited.append(pool)
     _pools.clear()
-    _current_key.clear()
+    _current.clear()
+    _replaced.clear()
+
+
+def _close_at_exit():
+    # Idle connections end with a goodbye to the server rather than a
+    # dropped socket (which the server logs as an unexpected EOF).
+    # Checked-out ones are left to their borrowers, which are ending too.
+    try:
+        current_pid()  # a child forked without a fork hook must not close the parent's
+        close_pools(wait=False)
+    except Exception:  # an exit must not fail for this
+        logger.debug('dbpool: closing pools at exit failed', exc_info=True)
 
 
 on_fork_in_child(_forget_pools_after_fork)
+# Registered after the housekeeper's stop (imported above), so run before it.
+atexit.register(_close_at_exit)

@@ -11,6 +11,9 @@ CONNECTIONS_IDLE = 'connections_idle'
 CONNECTIONS_IN_USE = 'connections_in_use'
 CONNECTIONS_OPENING = 'connections_opening'
 WAITING = 'waiting'
+# Connections of pools this one replaced (the alias' settings changed) still
+# checked out or being opened: they count against MAX_CONNS until they return.
+CONNECTIONS_RETIRING = 'connections_retiring'
 
 # Counters, only ever incremented; pop_stats() hands them out and zeroes them.
 CHECKOUTS = 'checkouts'

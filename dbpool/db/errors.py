@@ -14,5 +14,10 @@ class PoolTimeout(errors.PoolTimeout, OperationalError):
     """No connection became free within POOL_TIMEOUT (a django.db.OperationalError)."""
 
 
-# Tracebacks show the name users import.
+class PoolClosed(errors.PoolClosed, OperationalError):
+    """The alias' pool kept being closed under a checkout (a django.db.OperationalError)."""
+
+
+# Tracebacks show the names users import.
 PoolTimeout.__module__ = 'dbpool.db.errors'
+PoolClosed.__module__ = 'dbpool.db.errors'

@@ -20,7 +20,7 @@ from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
-from dbpool.pycompat import raise_from
+from dbpool.pycompat import monotonic, raise_from
 
 logger = logging.getLogger('dbpool')
 
@@ -131,21 +131,36 @@ class PoolingMixin(object):
             entry, pool = pending
         else:
             pool = self._dbpool_pool_for(conn_params)
-            try:
-                entry = self._dbpool_take(pool)
-            except PoolClosed:
-                # Closed between lookup and checkout (settings changed, test
-                # database dropped): the registry now has its successor.
-                pool = self._dbpool_pool_for(conn_params)
-                entry = self._dbpool_take(pool)
+            deadline = monotonic() + pool.options.pool_timeout
+            closed = 0
+            while True:
+                try:
+                    entry = self._dbpool_take(pool, max(0.0, deadline - monotonic()))
+                    break
+                except PoolClosed:
+                    # Closed between lookup and checkout (settings changed,
+                    # test database dropped): the registry has its successor.
+                    closed += 1
+                    if monotonic() >= deadline:
+                        self._dbpool_raise_closed(pool, closed)
+                    pool = self._dbpool_pool_for(conn_params)
         self._dbpool_hold(entry, pool)
         return entry.connection
 
-    def _dbpool_take(self, pool):
+    def _dbpool_take(self, pool, timeout=None):
         try:
-            return pool.checkout(describe=borrowers.current_request)
+            return pool.checkout(timeout, describe=borrowers.current_request)
         except PoolTimeout as exc:
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
+
+    def _dbpool_raise_closed(self, pool, times):
+        raise django_errors.PoolClosed(
+            "dbpool: the pool for alias '%s' was closed %d times while a connection was "
+            "being checked out, for POOL_TIMEOUT=%s s: its settings kept changing (each "
+            "change replaces the pool; the log names what changed) or something kept "
+            "closing its pools (close_pools_for_alias, a DROP DATABASE). Keep the alias' "
+            "settings and connection parameters the same from one connect to the next."
+            % (self.alias, times, pool.options.pool_timeout))
 
     def _dbpool_hold(self, entry, pool):
         self._dbpool_entry = entry

@@ -157,7 +157,7 @@ def test_exhaustion_raises_a_django_operational_error_that_says_what_to_change()
     assert isinstance(raised.value, PoolTimeout)
     message = str(raised.value)
     assert "pool for alias 'tiny'" in message
-    assert '1 of MAX_CONNS=1 in use' in message
+    assert 'MAX_CONNS=1, 1 in use, 0 opening, 0 waiting' in message
     assert "Raise OPTIONS['MAX_CONNS'] or OPTIONS['POOL_TIMEOUT']" in message
     # Once the holder is done, the next request is served.
     backend_pid('tiny')

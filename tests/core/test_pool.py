@@ -54,7 +54,7 @@ def test_checkout_times_out_with_a_message_that_says_what_to_change(make_pool):
     assert 0.3 <= waited < 5
     message = str(raised.value)
     assert 'waited 0.3 s' in message
-    assert '1 of MAX_CONNS=1 in use' in message
+    assert 'MAX_CONNS=1, 1 in use, 0 opening, 0 waiting' in message
     assert "Raise OPTIONS['MAX_CONNS'] or OPTIONS['POOL_TIMEOUT']" in message
     assert pool.stats()[stats.CHECKOUT_TIMEOUTS] == 1
     pool.checkin(held)
@@ -274,3 +274,78 @@ def test_a_forked_child_never_uses_or_closes_its_parents_connections(make_pool):
     entry = pool.checkout()
     assert run_sql(entry.connection, 'SELECT pg_backend_pid()') == parent_pid
     pool.checkin(entry)
+
+
+def test_a_second_checkin_of_one_checkout_is_ignored(make_pool, caplog):
+    pool = make_pool(MAX_CONNS=2)
+    entry = pool.checkout()
+    pool.checkin(entry)
+    pool.checkin(entry)
+    assert 'which is not checked out' in caplog.text
+    first, second = pool.checkout(), pool.checkout()
+    assert first is not second
+    assert backend_pid(first.connection) != backend_pid(second.connection)
+    pool.checkin(first)
+    pool.checkin(second)
+    assert pool.stats()[stats.CONNECTIONS_IDLE] == 2
+
+
+def test_two_threads_giving_back_one_checkout_at_once_hand_it_on_once(make_pool):
+    pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN='full')
+    for _ in range(20):
+        entry = pool.checkout()
+        start = threading.Event()
+
+        def give_back():
+            start.wait(5)
+            pool.checkin(entry)
+
+        threads = [threading.Thread(target=give_back) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        start.set()
+        for thread in threads:
+            thread.join()
+        snapshot = pool.stats()
+        assert (snapshot[stats.CONNECTIONS_IDLE], snapshot[stats.CONNECTIONS_IN_USE]) == (1, 0)
+
+
+def test_a_discard_after_the_checkin_is_ignored(make_pool):
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    pool.checkin(entry)
+    pool.discard(entry)
+    again = pool.checkout()
+    assert again is entry
+    assert run_sql(again.connection, 'SELECT 1') == 1
+    pool.checkin(again)
+    assert pool.stats()['discarded_' + stats.DISCARD_BROKEN] == 0
+
+
+def test_a_checkin_that_races_the_reclaim_of_its_entry_leaves_no_closed_connection_idle(
+        make_pool, monkeypatch):
+    from dbpool import health, leaks
+    from dbpool import pool as pool_module
+    pool = make_pool(MAX_CONNS=1)
+    entry = pool.checkout()
+    leaks.watch_owner(pool, entry)
+    pool.reclaim(entry, entry.owner_ref)  # as if the owner had ended
+    warn = pool_module.logger.warning
+
+    def checkin_meanwhile(message, *args):
+        # Another thread that still held the wrapper gives the entry back
+        # just as the housekeeper decided to reclaim it.
+        if 'reclaimed' in message:
+            pool.checkin(entry)
+        warn(message, *args)
+
+    monkeypatch.setattr(pool_module.logger, 'warning', checkin_meanwhile)
+    pool.run_housekeeping()
+    monkeypatch.setattr(pool_module.logger, 'warning', warn)
+    idle = list(pool._idle)
+    assert [health.is_closed(idle_entry.connection) for idle_entry in idle] == [False] * len(idle)
+    snapshot = pool.stats()
+    assert snapshot[stats.CONNECTIONS_OPEN] == len(idle)
+    again = pool.checkout()
+    assert run_sql(again.connection, 'SELECT 1') == 1
+    pool.checkin(again)
