@@ -81,6 +81,7 @@ class ConnectionPool(object):
         self._idle = []           # a stack: the most recently returned on top
         self._in_use = set()
         self._opening = 0         # slots reserved for connections being opened
+        self._closing = 0         # idle connections being closed by housekeeping
         self._waiters = collections.deque()
         self._closed = False
         # After close(wait=False): a connection being opened for a borrower
@@ -228,17 +229,24 @@ class ConnectionPool(object):
         """Open a connection in a slot the caller reserved, and check it out."""
         entry = self._open_entry()
         with self._lock:
-            self._opening -= 1
             if not self._closed or self._lend_in_flight:
+                self._opening -= 1
                 # Replaced meanwhile: still what this borrower asked for,
                 # and closed when it comes back.
                 entry.doomed = self._closed
                 self._in_use.add(entry)
                 entry.checkouts += 1
                 return entry
-            self._slot_freed()
-        health.close_quietly(entry.connection)
+        self._close_in_slot(entry)
         raise PoolClosed('%s was closed while connecting' % self.name)
+
+    def _close_in_slot(self, entry):
+        # A connection opened in a reserved slot for a pool closed meanwhile:
+        # the slot is given up once the connection is gone.
+        health.close_quietly(entry.connection)
+        with self._lock:
+            self._opening -= 1
+            self._slot_freed()
 
     def _open_entry(self):
         # Called holding a reserved slot; gives the slot back if connect
@@ -411,6 +419,12 @@ class ConnectionPool(object):
         self._reclaimed.append((entry, owner_ref))
 
     def _discard(self, entry, reason, keep_slot=False):
+        # A connection that broke is news; one closed by policy is routine.
+        level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
+        logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
+        # Closed before its slot is free, so that a connection opened in
+        # that slot never makes one more than MAX_CONNS.
+        health.close_quietly(entry.connection)
         with self._lock:
             self._in_use.discard(entry)
             self._counters['discarded_' + reason] += 1
@@ -418,10 +432,6 @@ class ConnectionPool(object):
                 self._opening += 1
             else:
                 self._slot_freed()
-        # A connection that broke is news; one closed by policy is routine.
-        level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
-        logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
-        health.close_quietly(entry.connection)
 
     def _hand_over(self, entry):
         # Lock held. The first waiter gets the entry; else it goes on the stack.
@@ -439,8 +449,8 @@ class ConnectionPool(object):
             self._pass_slot_on()
             return
         self._changed.notify_all()  # close() may be waiting for _opening
-        if not self._outstanding() and self in heir._elders:
-            heir._elders.remove(self)
+        if self._closed and not self._outstanding() and self in heir._elders:
+            heir._elders.remove(self)  # nothing of it left to count
         heir._pass_slot_on()
 
     def _pass_slot_on(self):
@@ -456,9 +466,15 @@ class ConnectionPool(object):
         """Reclaim and report leaks, close idle connections past their limits, refill."""
         self._reclaim_dead_borrowers()
         self._report_leaks(monotonic())
-        for entry, reason in self._plan_housekeeping(monotonic()):
+        to_close = self._plan_housekeeping(monotonic())
+        for entry, reason in to_close:
             logger.info('dbpool: %s closed %r (%s)', self.name, entry, reason)
             health.close_quietly(entry.connection)
+        if to_close:
+            with self._lock:
+                self._closing -= len(to_close)
+                for _ in to_close:
+                    self._slot_freed()
         # One slot at a time, so that a refill that fails (the server is
         # down or full) or a close() meanwhile leaves no slot reserved.
         while self._reserve_refill():
@@ -518,6 +534,7 @@ class ConnectionPool(object):
                     to_close.append((entry, reason))
                     self._counters['discarded_' + reason] += 1
             self._idle = kept
+            self._closing += len(to_close)  # counted until closed
         return to_close
 
     def _reserve_refill(self):
@@ -535,12 +552,11 @@ class ConnectionPool(object):
         except Exception:
             return False  # _open_entry logged it
         with self._lock:
-            self._opening -= 1
             if not self._closed:
+                self._opening -= 1
                 self._hand_over(entry)
                 return True
-            self._slot_freed()
-        health.close_quietly(entry.connection)
+        self._close_in_slot(entry)
         return False
 
     # -- Closing ------------------------------------------------------------
@@ -556,26 +572,29 @@ class ConnectionPool(object):
         asked for the older settings).
         """
         with self._lock:
+            # Still counted (by an heir) until they are closed, below; a
+            # second close() has none left to close.
+            idle = [] if self._closed else list(self._idle)
             self._closed = True
             self._lend_in_flight = not wait
-            idle, self._idle = self._idle, []
             for entry in self._in_use:
                 entry.doomed = True
             while self._waiters:
                 self._waiters.popleft().serve(closed=True)
             self._counters['discarded_' + stats.DISCARD_RETIRED] += len(idle)
+        for entry in idle:
+            health.close_quietly(entry.connection)
+        with self._lock:
+            self._idle = []
             heir = self._heir
             if heir is not None:
                 if not self._outstanding() and self in heir._elders:
                     heir._elders.remove(self)
-                # Idle connections closed: room for the heir's waiters.
-                for _ in idle:
+                for _ in idle:  # room for the heir's waiters
                     heir._pass_slot_on()
             deadline = monotonic() + CLOSE_WAIT_S
             while wait and self._opening and monotonic() < deadline:
                 self._changed.wait(deadline - monotonic())
-        for entry in idle:
-            health.close_quietly(entry.connection)
         if idle:
             logger.info('dbpool: %s closed, %d idle connections closed', self.name, len(idle))
 
@@ -646,8 +665,11 @@ class ConnectionPool(object):
 
     def _size(self):
         # Lock held: connections that exist or are being opened, counting
-        # those of the pools this one replaced.
-        size = len(self._idle) + len(self._in_use) + self._opening
+        # those of the pools this one replaced. A replaced pool not closed
+        # yet asks its heir, which counts them all.
+        if self._heir is not None:
+            return self._heir._size()
+        size = len(self._idle) + len(self._in_use) + self._opening + self._closing
         for pool in self._elders:
             size += pool._outstanding()
         return size

@@ -84,11 +84,13 @@ class Admin(object):
         self.connection.close()
 
 
-def run_threads_and_watch(admin, application_name, work, threads=16):
+def run_threads_and_watch(admin, application_name, work, threads=16, closed=()):
     """Run ``work()`` in ``threads`` threads while sampling the server.
 
     Returns (the most sessions with ``application_name`` seen at once, the
-    exceptions the threads raised).
+    exceptions the threads raised). Sessions whose backend pid is in
+    ``closed`` (see record_closed_sessions) are not counted: the client
+    closed them, and the server is only finishing their exit.
     """
     peak = [0]
     errors = []
@@ -97,7 +99,8 @@ def run_threads_and_watch(admin, application_name, work, threads=16):
 
     def sample():
         while running.is_set():
-            peak[0] = max(peak[0], len(admin.backend_pids(application_name)))
+            live = set(admin.backend_pids(application_name)) - set(closed)
+            peak[0] = max(peak[0], len(live))
             time.sleep(0.005)
 
     def guarded():
@@ -116,6 +119,25 @@ def run_threads_and_watch(admin, application_name, work, threads=16):
     running.clear()
     sampler.join()
     return peak[0], errors
+
+
+def record_closed_sessions(monkeypatch):
+    """A set that gets the backend pid of every connection the pool closes, before it closes it."""
+    from dbpool import health
+    closed = set()
+    close_quietly = health.close_quietly
+
+    def recording(connection):
+        try:
+            info = getattr(connection, 'info', None)
+            pid = getattr(info, 'backend_pid', None) or connection.get_backend_pid()
+            closed.add(pid)
+        except Exception:  # already closed: nothing left on the server
+            pass
+        close_quietly(connection)
+
+    monkeypatch.setattr(health, 'close_quietly', recording)
+    return closed
 
 
 def wait_until(predicate, timeout=10.0):

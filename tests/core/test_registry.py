@@ -83,8 +83,8 @@ def test_a_key_that_keeps_changing_is_warned_about_with_the_fields_that_changed(
 
 
 def test_a_key_that_changes_at_every_checkout_under_16_threads_stays_within_max_conns(
-        make_pool, admin, app_name):
-    from tests.support import run_threads_and_watch
+        make_pool, admin, app_name, monkeypatch):
+    from tests.support import record_closed_sessions, run_threads_and_watch
     counter = [0]
     lock = threading.Lock()
 
@@ -112,6 +112,7 @@ def test_a_key_that_changes_at_every_checkout_under_16_threads_stays_within_max_
                 pool.checkin(entry)
 
     from dbpool import errors as registry_errors
-    peak, errors = run_threads_and_watch(admin, app_name, work, threads=16)
+    peak, errors = run_threads_and_watch(admin, app_name, work, threads=16,
+                                         closed=record_closed_sessions(monkeypatch))
     assert errors == []
     assert 1 <= peak <= 4
