@@ -2,11 +2,22 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import re
+import sys
 
 import pytest
 
 EXPECT_DJANGO = os.environ.get('DBPOOL_EXPECT_DJANGO')
 EXPECT_DRIVER = os.environ.get('DBPOOL_EXPECT_DRIVER')
+TOX_ENV = os.environ.get('DBPOOL_TOX_ENV')
+
+
+@pytest.mark.skipif(not TOX_ENV, reason='outside tox: no DBPOOL_TOX_ENV')
+def test_python_version_matches_the_cell():
+    # py36-dj22 runs on 3.6, py310-dj52-psycopg3 on 3.10, py27-... on 2.7.
+    factor = re.match(r'py(\d)(\d+)-', TOX_ENV)
+    assert factor, 'the cell name %r starts with no pyXY factor' % TOX_ENV
+    assert sys.version_info[:2] == (int(factor.group(1)), int(factor.group(2)))
 
 
 @pytest.mark.skipif(not EXPECT_DJANGO, reason='outside tox: no DBPOOL_EXPECT_DJANGO')
