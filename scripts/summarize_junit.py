@@ -25,11 +25,12 @@ def cell_counts(path):
 def main(tox_dir):
     totals = [0, 0, 0]
     reports = sorted(glob.glob(os.path.join(tox_dir, '*', 'tmp', 'junit.xml')))
-    for path in reports:
+    cells = [os.path.basename(os.path.dirname(os.path.dirname(path))) for path in reports]
+    width = max([24] + [len(cell) for cell in cells])
+    for cell, path in zip(cells, reports):
         tests, failed, skipped = cell_counts(path)
-        cell = os.path.basename(os.path.dirname(os.path.dirname(path)))
-        print('%-24s %4d passed, %d failed, %d skipped' % (
-            cell, tests - failed - skipped, failed, skipped))
+        print('%-*s %4d passed, %d failed, %d skipped' % (
+            width, cell, tests - failed - skipped, failed, skipped))
         totals = [totals[0] + tests, totals[1] + failed, totals[2] + skipped]
     tests, failed, skipped = totals
     print('cells with a report: %d' % len(reports))
