@@ -12,6 +12,7 @@ tests skip, saying so.
 """
 from __future__ import absolute_import, division, print_function
 
+import ctypes.util
 import json
 import os
 import sys
@@ -19,8 +20,8 @@ import sys
 import django
 import pytest
 
+from tests.integration.required import need
 from tests.servers.harness import database_url, project_database, require, run_bounded
-from tests.support import Admin
 
 PROJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tenantsproject')
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,10 +36,38 @@ def tenants_db():
     """The settings dict of a database with tenants t1 and t2 migrated and filled."""
     require('django_tenants', 'django-tenants')
     with project_database('dbpool_tenants') as (settings_dict, admin):
-        env = project_env(settings_dict)
-        manage(env, 'migrate_schemas', '--shared', '--noinput')
-        assert scenario('setup', env)['tenants'] == ['public', 't1', 't2']
+        make_tenants(project_env(settings_dict))
         yield settings_dict
+
+
+@pytest.fixture(scope='module')
+def tenants_gis_db():
+    """As tenants_db, with ORIGINAL_BACKEND the pooled PostGIS ENGINE."""
+    require('django_tenants', 'django-tenants')
+    with project_database('dbpool_tenants_gis') as (settings_dict, admin):
+        rows = admin.query("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        need('postgis', postgis_missing(rows))
+        make_tenants(project_env(settings_dict, ORIGINAL=POSTGIS))
+        yield settings_dict
+
+
+POSTGIS = 'dbpool.db.backends.postgis'
+
+
+def postgis_missing(extension_rows):
+    """Why PostGIS cannot run here (scripts/lib.sh ensure_postgis installs it), or None."""
+    for library in ('geos_c', 'gdal'):
+        if ctypes.util.find_library(library) is None:
+            return 'the %s library is not installed' % library
+    if not extension_rows:
+        return 'the server has no postgis extension'
+    return None
+
+
+def make_tenants(env):
+    # Django 1.8+'s PostGIS backend creates the extension in public here.
+    manage(env, 'migrate_schemas', '--shared', '--noinput')
+    assert scenario('setup', env)['tenants'] == ['public', 't1', 't2']
 
 
 def project_env(settings_dict, **knobs):
@@ -145,3 +174,21 @@ def test_requests_through_the_tenant_middleware_get_their_tenants_rows(tenants_d
     found = scenario('requests', project_env(tenants_db, RECEIVERS=1, LIMIT_SET_CALLS=1))
     assert found['statuses'] == [200] * len(found['reads'])
     assert_own_rows(found['reads'], 'orm')
+
+
+def test_the_pooled_postgis_engine_under_django_tenants_serves_geometry_on_a_tenant(
+        tenants_gis_db):
+    found = scenario('spatial', project_env(tenants_gis_db, ORIGINAL=POSTGIS))
+    assert found['pooled'] is True
+    assert found['classes'] == ['django_tenants.postgresql_backend.base.DatabaseWrapper',
+                                'dbpool.db.backends.postgis.base.DatabaseWrapper']
+    assert found['postgis'] is True
+    assert found['point'] == 'POINT(1 2)'
+    assert found['orm'] == ['t2']
+
+
+def test_tenants_on_the_pooled_postgis_engine_read_only_their_own_rows(tenants_gis_db):
+    found = scenario('alternating', project_env(tenants_gis_db, ORIGINAL=POSTGIS, RECEIVERS=1))
+    assert_own_rows(found['reads'], 'orm', 'raw')
+    for tenant, seen in found['at_checkout'][1:]:
+        assert seen in (['public'], [tenant]), found['at_checkout']
