@@ -21,7 +21,6 @@ django.setup()
 from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from dbpool import registry  # noqa: E402
 from dbpool.db.signals import connection_checked_out  # noqa: E402
 from notes.models import Note  # noqa: E402
 
