@@ -15,7 +15,7 @@ import pytest
 from django.db import connections
 from django.db.backends.signals import connection_created
 
-from dbpool.db import signals
+from dbpool.db import signals, tasks
 from tests.backends.djangocompat import extra_alias
 from tests.stacking.schemaengine import base as schemaengine
 from tests.support import run_in_child
@@ -129,13 +129,18 @@ def _maybe(receivers):
 
 
 @pytest.mark.skipif(not hasattr(os, 'fork'), reason='needs os.fork')
-def test_a_forked_child_reads_its_wrappers_schema_and_leaves_the_parents_session(schemas):
+@pytest.mark.parametrize('forget_first', [False, True],
+                         ids=['at-first-query', 'after-forget_inherited_connections'])
+def test_a_forked_child_reads_its_wrappers_schema_and_leaves_the_parents_session(
+        schemas, forget_first):
     with extra_alias('stacked', stacked_settings()) as wrapper:
         wrapper.set_schema('dbpool_s1')
         assert notes(wrapper) == ['dbpool_s1']
         parent_backend = backend_pid(wrapper)  # checked out across the fork
 
         def in_child():
+            if forget_first:  # what Celery's worker_process_init does (connect_celery)
+                tasks.forget_inherited_connections(sender=None)
             child = connections['stacked']
             return '%s %s' % (','.join(notes(child)), backend_pid(child))
 
