@@ -71,6 +71,8 @@ def _send_keeping_settings(wrapper, sender, named):
     # undo it: one round trip before and one after, once per physical
     # connection, and none without receivers (the usual case).
     pool, entry = wrapper._dbpool_pool, wrapper._dbpool_entry
+    # Judged before the receivers run: what they set is kept, and clean.
+    wrapper._dbpool_connect_changed = _connect_changed_session(entry)
     watch = pool.resets_session() and _has_receivers(connection_created)
     before = dict(_session_settings(entry.connection)) if watch else None
     responses = Signal.send(connection_created, sender, **named)
@@ -95,23 +97,26 @@ def after_checkout(wrapper):
     """Once Django set up a checked-out connection: keep settings, record it clean, tell listeners."""
     entry = wrapper._dbpool_entry
     new = entry.is_first_checkout()
-    if not entry.prepared and not (new and _first_connect_changed_session(entry)):
-        # What Django set is the session's clean state; what
-        # connection_checked_out receivers set belongs to this borrower, and
-        # is reset after it.
+    changed = new and getattr(wrapper, '_dbpool_connect_changed', False)
+    wrapper._dbpool_connect_changed = False
+    if not entry.prepared and not changed:
+        # What Django and connection_created receivers set is the session's
+        # clean state; what connection_checked_out receivers set belongs to
+        # this borrower, and is reset after it.
         wrapper._dbpool_pool.session_prepared(entry)
     if connection_checked_out.receivers:
         connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)
 
 
-def _first_connect_changed_session(entry):
+def _connect_changed_session(entry):
     # The first connect() of a physical connection may leave what belongs to
     # its borrower: django-tenants sets the tenant's search_path inside it,
-    # through Django's server version check. When it changed anything, the
-    # first checkin compares with the session as opened (and resets it),
-    # and the clean state is recorded at the next checkout, whose connect()
-    # repeats Django's own set-up only. Without tracking the reset is full
-    # anyway.
+    # through Django's server version check. When it changed anything (no
+    # round trip to know), after_checkout does not record the session as
+    # clean: the first checkin compares it with the session as opened (and
+    # resets it), and the clean state is recorded at the next checkout,
+    # whose connect() repeats Django's own set-up only. Without tracking the
+    # reset is full anyway.
     return entry.clean is not None and tracking.session_changed(entry.connection, entry.clean)
 
 
