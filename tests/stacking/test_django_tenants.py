@@ -124,8 +124,10 @@ def test_tenants_taking_turns_on_one_connection_read_only_their_own_rows(tenants
 def test_a_checkout_never_starts_on_the_schema_of_the_tenant_that_opened_the_connection(
         tenants_db, knobs):
     # The first physical connection opens while t1 is set, and Django's
-    # version check inside connect() makes django-tenants SET search_path:
-    # a connection_created receiver must not make the pool keep it.
+    # version check inside connect() makes django-tenants SET search_path.
+    # It must reach no later borrower: not kept as if a connection_created
+    # receiver had set it, nor taken for the clean session (with
+    # TENANT_LIMIT_SET_CALLS nothing else changes the session afterwards).
     found = scenario('alternating', project_env(tenants_db, **knobs))
     for tenant, seen in found['at_checkout'][1:]:
         assert seen in (['public'], [tenant]), found['at_checkout']
