@@ -304,6 +304,14 @@ def start_clean(connection):
     del connection._dbpool_held[:]
 
 
+def session_changed(connection, clean):
+    """True when a session statement ran or a reported parameter moved since ``clean``.
+
+    A look only, for the glue: nothing is put back and the verdicts stay.
+    """
+    return bool(connection._dbpool_bits & SESSION) or baseline(connection)[0] != clean[0]
+
+
 def needs_reset(connection, clean, code_trusted):
     """True unless ``connection`` provably matches its ``clean`` baseline.
 

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql_psycopg2.base import Database
 from django.db.backends.postgresql_psycopg2.base import DatabaseWrapper as StockDatabaseWrapper
-from django.db.backends.signals import connection_created
 
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.db import signals
@@ -37,7 +36,7 @@ class ConnectionHooks(object):
             self._dbpool_set_up_session()
             # Once per physical connection (see dbpool.db.signals).
             if self._dbpool_entry.is_first_checkout():
-                connection_created.send(sender=self.__class__, connection=self)
+                signals.send_connection_created(self)
             signals.after_checkout(self)
         return super(ConnectionHooks, self)._cursor()
 

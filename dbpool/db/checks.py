@@ -9,8 +9,10 @@ at the first connection with ImproperlyConfigured (dbpool.db.pooling).
 - dbpool.E002: OPTIONS['pool'] (Django 5.1's own pool) is set.
 - dbpool.E003: a pool key has a bad value (the message of the error the
   first connection would raise).
-- dbpool.E004: an upper-case OPTIONS key that is not a pool key: a typo
-  such as MAX_CONN, which would reach the driver and fail every connection.
+- dbpool.E004: an OPTIONS key that looks meant for the pool but is not one
+  of its keys: an upper-case typo (MAX_CONN), one of ours in lower case
+  (max_conns), psycopg_pool's spelling (max_size). Each would reach the
+  driver and fail every connection with "invalid connection option".
 - dbpool.E005: OPTIONS['STATS_CALLBACK'] names nothing importable or callable.
 - dbpool.W001 (database tag): MAX_CONNS x worker processes, summed over the
   aliases on one server, exceeds what the server accepts.
@@ -22,7 +24,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool.db import probe, stats_export
+from dbpool.db import engines, probe, stats_export
 from dbpool.options import OPTION_NAMES, parse_pool_options
 from dbpool.pycompat import string_types
 
@@ -63,7 +65,7 @@ def check_settings(app_configs=None, **kwargs):
     """dbpool.E001-E004 for every alias on a dbpool ENGINE."""
     databases = _databases()
     errors = []
-    for alias in probe.pooled_aliases(databases):
+    for alias in engines.pooled_aliases(databases):
         settings_dict = databases[alias]
         options = settings_dict.get('OPTIONS') or {}
         errors.extend(_check_conn_max_age(alias, settings_dict))
@@ -110,22 +112,49 @@ def _check_values(alias, options):
     return []
 
 
+# Other pools' names for our settings (psycopg_pool's, which Django 5.1's
+# OPTIONS['pool'] takes), by lower-case key.
+OTHER_POOLS_NAMES = {
+    'min_size': 'MIN_CONNS',
+    'max_size': 'MAX_CONNS',
+    'timeout': 'POOL_TIMEOUT',
+    'max_idle': 'IDLE_TIMEOUT',
+}
+# How close a lower-case key must be to one of ours to be taken for it:
+# libpq's and Django's own keys (connect_timeout, keepalives_interval) score
+# at most 0.67 against ours, a misspelt max_conn 0.94.
+_LOWER_CASE_CUTOFF = 0.85
+
+
 def _check_unknown_keys(alias, options):
-    # libpq's and Django's OPTIONS keys are lower case; ours upper case.
     errors = []
-    for key in sorted(k for k in options if _looks_like_ours(k) and k not in OPTION_NAMES):
-        close = difflib.get_close_matches(key, sorted(OPTION_NAMES), n=1)
-        hint = 'Did you mean %s?' % close[0] if close else (
-            'dbpool reads: %s.' % ', '.join(sorted(OPTION_NAMES)))
+    for key in sorted(k for k in options if isinstance(k, string_types)):
+        meant = _meant_for_pool(key)
+        if meant is None:
+            continue
         errors.append(checks.Error(
             "DATABASES['%s']['OPTIONS'] has %s, which is not a dbpool setting: it would "
             'reach the driver and every connection would fail.' % (alias, key),
-            hint=hint, id='dbpool.E004'))
+            hint=meant, id='dbpool.E004'))
     return errors
 
 
-def _looks_like_ours(key):
-    return isinstance(key, string_types) and key.isupper()
+def _meant_for_pool(key):
+    """The hint for an OPTIONS key that looks meant for the pool, else None."""
+    if key in OPTION_NAMES:
+        return None
+    names = sorted(OPTION_NAMES)
+    other = OTHER_POOLS_NAMES.get(key.lower())
+    if other is not None:
+        return 'Did you mean %s? %s is what psycopg_pool calls it.' % (other, key)
+    if key.isupper():  # libpq's and Django's keys are lower case; ours upper case
+        close = difflib.get_close_matches(key, names, n=1)
+        return 'Did you mean %s?' % close[0] if close else (
+            'dbpool reads: %s.' % ', '.join(names))
+    close = difflib.get_close_matches(key.upper(), names, n=1, cutoff=_LOWER_CASE_CUTOFF)
+    if close:
+        return 'Did you mean %s? dbpool reads its keys in upper case only.' % close[0]
+    return None
 
 
 # -- Server check ---------------------------------------------------------------
@@ -157,7 +186,7 @@ def check_server_capacity(app_configs=None, **kwargs):
         wanted = list(databases)
     workers, source = expected_workers()
     by_server = {}
-    for alias in probe.pooled_aliases(databases):
+    for alias in engines.pooled_aliases(databases):
         settings_dict = databases[alias]
         server = (settings_dict.get('HOST') or '', str(settings_dict.get('PORT') or ''))
         by_server.setdefault(server, []).append(alias)

@@ -247,12 +247,21 @@ class PoolingMixin(object):
         return self.connection is not None and self.connection is self._dbpool_given_back
 
     def _dbpool_drop_inherited(self):
-        """Forget a connection opened before a fork, without closing it."""
+        """Forget a connection opened before a fork, through close() but without closing it."""
         entry = self._dbpool_entry
-        if entry is not None and entry.pid != current_pid():
-            # The parent's pool, kept by the registry, keeps it referenced.
-            leaks.release_owner(entry)
+        if entry is None or entry.pid == current_pid():
+            return
+        # The parent's pool, kept by the registry, keeps it referenced.
+        leaks.release_owner(entry)
+        try:
+            # The wrapper's own close(): a wrapper stacked on ours forgets
+            # what it cached about the session there (django-tenants' "search
+            # path already set"). It reaches our checkin, which leaves an
+            # entry of another process alone: no rollback, reset or close.
+            self.close()
+        finally:
             self._dbpool_entry = self._dbpool_pool = None
+            self._dbpool_given_back = None
             self.connection = None
 
     def _dbpool_pool_for(self, conn_params):

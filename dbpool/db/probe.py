@@ -8,24 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 from dbpool import health
 
-POOLED_ENGINE_PREFIX = 'dbpool.db.backends.'
-
 SETTINGS_SQL = ("SELECT current_setting('max_connections')::int, "
                 "current_setting('superuser_reserved_connections')::int, "
                 "current_database(), current_user, current_setting('server_version')")
 SESSIONS_SQL = ("SELECT coalesce(application_name, ''), coalesce(state, ''), count(*) "
                 'FROM pg_stat_activity WHERE datname = current_database() '
                 'AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 1, 2')
-
-
-def is_pooled(settings_dict):
-    """True when a DATABASES entry uses one of dbpool's ENGINEs."""
-    return (settings_dict.get('ENGINE') or '').startswith(POOLED_ENGINE_PREFIX)
-
-
-def pooled_aliases(databases):
-    """The aliases of a DATABASES-like dict that use dbpool, sorted."""
-    return sorted(alias for alias, settings_dict in databases.items() if is_pooled(settings_dict))
 
 
 def open_direct(alias):

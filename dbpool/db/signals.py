@@ -7,8 +7,13 @@ it is sent only when a physical connection is handed out for the first time.
 
 Session settings such a receiver makes (``SET search_path``,
 ``SET statement_timeout``, ``SET ROLE``) would be cleared by the reset on
-return (RESET_ON_RETURN='full'); the pool records them right after the
-receivers ran and puts them back with every reset, in the same round trip.
+return (RESET_ON_RETURN='full'); the pool puts them back with every reset,
+in the same round trip. Only what the receivers changed is kept: the
+session is read just before they run and again just after. What was set
+before them belongs to whoever connected: django-tenants' ``SET
+search_path`` for the tenant of the moment runs inside Django's connect()
+(its server version check makes a cursor), and keeping it would start
+every later borrower on that tenant's schema.
 
 ``connection_checked_out`` is sent at every checkout, after Django's own
 set-up, for work that belongs to each borrower (per-request session state).
@@ -19,6 +24,8 @@ import logging
 
 from django.db.backends.signals import connection_created
 from django.dispatch import Signal
+
+from dbpool import tracking
 
 logger = logging.getLogger('dbpool')
 
@@ -45,10 +52,33 @@ def _has_receivers(signal):
 def _send_unless_reused(sender, **named):
     # Stands in for connection_created.send: skipped for a pooled wrapper
     # that just checked out a connection someone used before.
-    entry = getattr(named.get('connection'), '_dbpool_entry', None)
-    if entry is not None and not entry.is_first_checkout():
+    wrapper = named.get('connection')
+    entry = getattr(wrapper, '_dbpool_entry', None)
+    if entry is None:
+        return Signal.send(connection_created, sender, **named)
+    if not entry.is_first_checkout():
         return []
-    return Signal.send(connection_created, sender, **named)
+    return _send_keeping_settings(wrapper, sender, named)
+
+
+def send_connection_created(wrapper):
+    """Send connection_created for a pooled wrapper's new physical connection (1.3-1.5)."""
+    return _send_keeping_settings(wrapper, wrapper.__class__, {'connection': wrapper})
+
+
+def _send_keeping_settings(wrapper, sender, named):
+    # Read only when something may change the session and a reset would
+    # undo it: one round trip before and one after, once per physical
+    # connection, and none without receivers (the usual case).
+    pool, entry = wrapper._dbpool_pool, wrapper._dbpool_entry
+    # Judged before the receivers run: what they set is kept, and clean.
+    wrapper._dbpool_connect_changed = _connect_changed_session(entry)
+    watch = pool.resets_session() and _has_receivers(connection_created)
+    before = dict(_session_settings(entry.connection)) if watch else None
+    responses = Signal.send(connection_created, sender, **named)
+    if watch:
+        _keep_changed_settings(pool, entry, before, _session_settings(entry.connection))
+    return responses
 
 
 def send_connection_created_once():
@@ -67,28 +97,45 @@ def after_checkout(wrapper):
     """Once Django set up a checked-out connection: keep settings, record it clean, tell listeners."""
     entry = wrapper._dbpool_entry
     new = entry.is_first_checkout()
-    if not entry.prepared:
-        pool = wrapper._dbpool_pool
-        if new and _has_receivers(connection_created):
-            _keep_session_settings(pool, entry)
+    changed = new and getattr(wrapper, '_dbpool_connect_changed', False)
+    wrapper._dbpool_connect_changed = False
+    if not entry.prepared and not changed:
         # What Django and connection_created receivers set is the session's
         # clean state; what connection_checked_out receivers set belongs to
         # this borrower, and is reset after it.
-        pool.session_prepared(entry)
+        wrapper._dbpool_pool.session_prepared(entry)
     if connection_checked_out.receivers:
         connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)
 
 
-def _keep_session_settings(pool, entry):
-    if not pool.resets_session():
-        return  # RESET_ON_RETURN='rollback' leaves them in place anyway
-    cursor = entry.connection.cursor()
+def _connect_changed_session(entry):
+    # The first connect() of a physical connection may leave what belongs to
+    # its borrower: django-tenants sets the tenant's search_path inside it,
+    # through Django's server version check. When it changed anything (no
+    # round trip to know), after_checkout does not record the session as
+    # clean: the first checkin compares it with the session as opened (and
+    # resets it), and the clean state is recorded at the next checkout,
+    # whose connect() repeats Django's own set-up only. Without tracking the
+    # reset is full anyway.
+    return entry.clean is not None and tracking.session_changed(entry.connection, entry.clean)
+
+
+def _session_settings(connection):
+    """(name, value) of the session's own settings, role last (SESSION_SETTINGS_SQL)."""
+    cursor = connection.cursor()
     try:
         cursor.execute(SESSION_SETTINGS_SQL)
-        found = cursor.fetchall()
+        return cursor.fetchall()
     finally:
         cursor.close()
-    if found:
+
+
+def _keep_changed_settings(pool, entry, before, after):
+    # In the server's order, role last: set back after the others, which
+    # the role might not be allowed to set. A setting the receivers put back
+    # to its default is not in ``after``: the reset restores it anyway.
+    changed = [(name, value) for name, value in after if before.get(name) != value]
+    if changed:
         logger.info('dbpool: %s keeps what connection_created receivers set (%s) '
-                    'across resets', pool.name, ', '.join(name for name, _ in found))
-        pool.keep_session_settings(entry, found)
+                    'across resets', pool.name, ', '.join(name for name, _ in changed))
+        pool.keep_session_settings(entry, changed)

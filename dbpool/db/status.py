@@ -14,7 +14,7 @@ import os
 from django.conf import settings
 
 from dbpool import registry
-from dbpool.db import probe
+from dbpool.db import engines, probe
 from dbpool.options import parse_pool_options
 
 # Not reported: they may name objects, not values.
@@ -29,7 +29,7 @@ def _reportable(value):
 def collect(aliases=None, server=True):
     """The report: one dict per pooled alias of settings.DATABASES."""
     databases = settings.DATABASES
-    chosen = probe.pooled_aliases(databases)
+    chosen = engines.pooled_aliases(databases)
     if aliases:
         chosen = [alias for alias in chosen if alias in aliases]
     stats_by_alias = {}

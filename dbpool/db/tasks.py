@@ -37,11 +37,14 @@ def release_connections(**signal_kwargs):
 
 
 def forget_inherited_connections(**signal_kwargs):
-    """In a forked child: drop the parent's pooled connections, unclosed."""
+    """In a forked child: drop the parent's pooled connections, leaving their sessions open."""
     # The pool already ignores them at the next use; doing it now also
     # stops an inherited wrapper from holding the parent's session in a
-    # child that never queries. Other ENGINEs' wrappers are left alone:
-    # closing them would end the parent's session.
+    # child that never queries. Each pooled wrapper goes through its own
+    # close() (a wrapper stacked on ours resets its state there), which the
+    # pool turns into nothing for a connection of the parent. Other
+    # ENGINEs' wrappers are left alone: closing them would end the
+    # parent's session.
     for connection in db.connections.all():
         drop = getattr(connection, '_dbpool_drop_inherited', None)
         if drop is not None:

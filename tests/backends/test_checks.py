@@ -53,6 +53,9 @@ def test_the_default_settings_pass_every_check():
     ({'OPTIONS': {'pool': True}}, 'dbpool.E002'),
     ({'OPTIONS': {'MIN_CONNS': 9, 'MAX_CONNS': 2}}, 'dbpool.E003'),
     ({'OPTIONS': {'MAX_CONN': 2}}, 'dbpool.E004'),
+    ({'OPTIONS': {'max_conns': 2}}, 'dbpool.E004'),
+    ({'OPTIONS': {'max_size': 2}}, 'dbpool.E004'),
+    ({'ENGINE': 'tests.stacking.schemaengine', 'CONN_MAX_AGE': 60}, 'dbpool.E001'),
 ])
 def test_a_setting_that_cannot_work_is_an_error_of_manage_py_check(changes, expected):
     with extra_database('checked', **changes):
@@ -67,6 +70,34 @@ def test_a_typo_gets_the_close_key_as_hint():
     with extra_database('typo', OPTIONS={'MAX_CONN': 2}):
         found = dbpool_checks.check_settings()
     assert found[0].hint == 'Did you mean MAX_CONNS?'
+
+
+@needs_checks
+@pytest.mark.parametrize('key, hint', [
+    ('max_conns', 'Did you mean MAX_CONNS? dbpool reads its keys in upper case only.'),
+    ('Pool_Timeout', 'Did you mean POOL_TIMEOUT? dbpool reads its keys in upper case only.'),
+    ('min_size', 'Did you mean MIN_CONNS? min_size is what psycopg_pool calls it.'),
+    ('max_size', 'Did you mean MAX_CONNS? max_size is what psycopg_pool calls it.'),
+])
+def test_a_pool_key_in_lower_case_or_psycopg_pools_spelling_gets_a_did_you_mean(key, hint):
+    with extra_database('spelt', OPTIONS={key: 2}):
+        found = dbpool_checks.check_settings()
+    assert [(m.id, m.hint) for m in found] == [('dbpool.E004', hint)]
+    assert "has %s, which is not a dbpool setting" % key in found[0].msg
+
+
+@needs_checks
+def test_driver_and_django_options_are_not_taken_for_pool_keys():
+    options = {'connect_timeout': 5, 'keepalives_interval': 10, 'tcp_user_timeout': 1000,
+               'application_name': 'x', 'sslmode': 'prefer', 'options': '-c work_mem=4MB'}
+    with extra_database('driver', OPTIONS=options):
+        assert dbpool_checks.check_settings() == []
+
+
+@needs_checks
+def test_an_engine_that_cannot_be_imported_is_left_alone():
+    with extra_database('broken', ENGINE='tests.nowhere.backend', CONN_MAX_AGE=60):
+        assert dbpool_checks.check_settings() == []
 
 
 @needs_checks

@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 import io
 import json
 
+from django.conf import settings
 from django.core.management import call_command, get_commands
 
 from django.db import connections
@@ -48,3 +49,15 @@ def test_the_text_report_without_the_server():
     assert 'MAX_CONNS=1' in text
     assert 'no pool yet' in text
     assert 'server:' not in text
+
+
+def test_an_alias_on_an_engine_stacked_on_ours_is_reported():
+    stacked = dict(settings.DATABASES['tiny'], ENGINE='tests.stacking.schemaengine')
+    settings.DATABASES['stacked'] = stacked
+    try:
+        report = json.loads(run_status(json=True, server=False))
+    finally:
+        del settings.DATABASES['stacked']
+    engines = dict((entry['alias'], entry['engine']) for entry in report['aliases'])
+    assert engines['stacked'] == 'tests.stacking.schemaengine'
+    assert sorted(engines) == ['default', 'historic', 'stacked', 'tiny']
