@@ -28,9 +28,10 @@ SECRET_NAMES = frozenset(['password', 'sslpassword'])
 # Parameters holding a whole libpq conninfo string or URI, which may carry a password.
 CONNINFO_NAMES = frozenset(['dsn', 'conninfo'])
 
-# password=... or sslpassword=... in a key=value conninfo: a quoted value
-# (backslash escapes allowed) or everything up to the next blank.
-_KEYWORD_SECRET = re.compile(r"""(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)""",
+# password=... or sslpassword=... in a key=value conninfo: a quoted value,
+# or one up to the next blank (libpq wants quotes and backslashes escaped
+# in both; a quote ends it where a conninfo is itself quoted, in a repr).
+_KEYWORD_SECRET = re.compile(r"""(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)""",
                              re.IGNORECASE)
 # postgres://user:password@host and ?password=... / &sslpassword=... in a URI.
 _URI_USERINFO = re.compile(r'^(postgres(?:ql)?://[^:/@?#]*:)[^@/?#]*@', re.IGNORECASE)
