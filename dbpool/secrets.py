@@ -27,6 +27,11 @@ MASK = '********'
 SECRET_NAMES = frozenset(['password', 'sslpassword'])
 # Parameters holding a whole libpq conninfo string or URI, which may carry a password.
 CONNINFO_NAMES = frozenset(['dsn', 'conninfo'])
+# The spellings looked up in a dict: libpq's, in lower case, and Django's
+# settings, in upper case. A set intersection finds them at C speed: a new
+# thread's first checkout hides and digests its settings.
+_SPELLINGS = frozenset(spelling for name in SECRET_NAMES | CONNINFO_NAMES
+                       for spelling in (name, name.upper()))
 
 # password=... or sslpassword=... in a key=value conninfo: a quoted value,
 # or one up to the next blank (libpq wants quotes and backslashes escaped
@@ -38,6 +43,8 @@ _URI_USERINFO = re.compile(r'^(postgres(?:ql)?://[^:/@?#]*:)[^@/?#]*@', re.IGNOR
 _URI_QUERY_SECRET = re.compile(r'([?&](?:ssl)?password=)[^&#]*', re.IGNORECASE)
 
 _DIGEST_KEY = os.urandom(32)
+# BLAKE2 takes a key itself (one C call); Python 2.7 has only HMAC.
+_blake2b = getattr(hashlib, 'blake2b', None)
 
 
 def is_secret(name):
@@ -57,6 +64,8 @@ def digest(value):
     """A keyed digest of ``value``, equal for equal values within this process."""
     if not isinstance(value, bytes):
         value = value.encode('utf-8')
+    if _blake2b is not None:
+        return 'blake2b:' + _blake2b(value, key=_DIGEST_KEY, digest_size=12).hexdigest()
     return 'hmac-sha256:' + hmac.new(_DIGEST_KEY, value, hashlib.sha256).hexdigest()[:24]
 
 
@@ -112,18 +121,27 @@ def reveal(value):
 
 def hide_dict(values):
     """A copy of a settings or parameters dict with its secrets hidden (nested dicts too)."""
-    return dict((name, hide_dict(value) if isinstance(value, dict) else hide(name, value))
-                for name, value in values.items())
+    return _copy(values, hide_dict, hide)
 
 
 def reveal_dict(values):
     """A copy of a ``hide_dict`` result with plain values again."""
-    return dict((name, reveal_dict(value) if isinstance(value, dict) else reveal(value))
-                for name, value in values.items())
+    return _copy(values, reveal_dict, lambda name, value: reveal(value))
+
+
+def _copy(values, copy_nested, convert):
+    copied = dict(values)
+    for name in _SPELLINGS.intersection(copied):
+        copied[name] = convert(name, copied[name])
+    for name in [name for name, value in copied.items() if isinstance(value, dict)]:
+        copied[name] = copy_nested(copied[name])  # OPTIONS, TEST
+    return copied
 
 
 def key_value(name, value):
     """``value`` as a pool key holds it: a digest in place of a secret."""
+    if name not in _SPELLINGS:
+        return value
     hidden = hide(name, value)
     if hidden is value:
         return value
