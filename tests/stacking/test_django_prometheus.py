@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 import uuid
 
+import django
 import pytest
 from django.db import connections
 
@@ -26,8 +27,6 @@ from tests.servers.harness import require
 from tests.support import Admin, run_threads_and_watch, wait_until
 
 configure_django()  # the backend tests' settings, if nothing configured Django before
-
-import django  # noqa: E402 - after the settings
 
 HAS_CONNECTION_HOOKS = django.VERSION[:2] >= (1, 6)
 needs_hooks = pytest.mark.skipif(
