@@ -27,7 +27,7 @@ import contextlib
 import logging
 import operator
 
-from dbpool import statements
+from dbpool import secrets, statements
 from dbpool.pycompat import monotonic, string_types
 
 logger = logging.getLogger('dbpool')
@@ -204,6 +204,13 @@ class _Psycopg2ConnectionTracking(object):
             kwargs['cursor_factory'] = _tracked_psycopg2_cursor(
                 kwargs.get('cursor_factory') or self.cursor_factory)
         return self._dbpool_base.cursor(self, *args, **kwargs)
+
+    def __repr__(self):
+        # psycopg2 shows its dsn with the password masked, but not
+        # sslpassword (libpq 13+).
+        return secrets.mask_conninfo(self._dbpool_base.__repr__(self))
+
+    __str__ = __repr__  # psycopg2's str() is its repr
 
 
 def _tracked_psycopg2_cursor(factory):

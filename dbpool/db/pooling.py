@@ -9,7 +9,7 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool import leaks, registry, stats, tracking
+from dbpool import leaks, registry, secrets, stats, tracking
 from dbpool.compat import CreationHooks
 from dbpool.db import borrowers, signals, stats_export
 from dbpool.db import errors as django_errors
@@ -24,10 +24,19 @@ from dbpool.pycompat import monotonic, raise_from
 
 logger = logging.getLogger('dbpool')
 
-# Connection parameters that do not tell two targets apart: psycopg 3's
-# adapters map is rebuilt on every call, and follows the time zone, which
-# the session identity already covers.
-_UNKEYED_PARAMS = frozenset(['context'])
+# Connection parameters that do not tell two targets apart, so are not
+# part of a pool's key: psycopg 3's adapters map ('context') is rebuilt on
+# every call, and follows the time zone, which the session identity
+# already covers; the cursor class is a borrower's choice (below), and a
+# wrapper may make a new one at every call (django-prometheus 2.5 does).
+_UNKEYED_PARAMS = frozenset(['context', 'cursor_factory'])
+
+# Connection parameters that are plain attributes of the driver connection
+# and belong to the borrower, not to the session: set on the connection at
+# each checkout through Django's connect(), to the borrower's value or, if
+# its parameters name none, the one the connection was opened with. The
+# pool puts its baseline value back at checkin (dbpool.tracking).
+_BORROWER_ATTRIBUTES = ('cursor_factory',)
 
 
 _creation_classes = {}
@@ -66,30 +75,53 @@ CONNECT_DEFAULTS = {
 }
 
 
+_OPENED_WITH = object()  # no value in the borrower's parameters
+
+
+def _set_borrower_attributes(connection, conn_params):
+    """Give the driver connection this borrower's own attributes (_BORROWER_ATTRIBUTES)."""
+    for index, name in enumerate(_BORROWER_ATTRIBUTES):
+        value = conn_params.get(name, _OPENED_WITH)
+        if value is _OPENED_WITH:
+            opened_with = getattr(connection, '_dbpool_opened_with', None)
+            if opened_with is None:
+                continue
+            value = opened_with[index]
+        if getattr(connection, name) is not value:
+            setattr(connection, name, value)
+
+
 class _Connector(object):
     """Opens physical connections for one pool through a private wrapper.
 
     A fresh wrapper per connection keeps Django's own get_new_connection
     (driver set-up, adapters) without touching any thread's wrapper, so the
-    housekeeper thread can use it too.
+    housekeeper thread can use it too. The settings and parameters are kept
+    with their secrets hidden (dbpool.secrets), and revealed only here.
     """
 
     def __init__(self, wrapper_class, settings_dict, alias, conn_params):
         self._wrapper_class = wrapper_class
-        self._settings_dict = dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS']))
+        self._settings_dict = secrets.hide_dict(settings_dict)
         self._alias = alias
-        self._conn_params = conn_params
+        self._conn_params = secrets.hide_dict(conn_params)
 
     def __call__(self):
-        wrapper = self._wrapper_class(self._settings_dict, self._alias)
+        wrapper = self._wrapper_class(secrets.reveal_dict(self._settings_dict), self._alias)
         params = dict(CONNECT_DEFAULTS)
-        params.update(self._conn_params)
+        params.update(secrets.reveal_dict(self._conn_params))
         if wrapper._dbpool_driver().__name__.split('.')[0] == 'psycopg2':
             # Its connection classes are C types: the pool can track what a
             # session did only on a subclass chosen when it is opened.
             params['connection_factory'] = tracking.psycopg2_connection_factory(
                 params.get('connection_factory'))
-        return wrapper._dbpool_open_physical(params)
+        connection = wrapper._dbpool_open_physical(params)
+        try:
+            connection._dbpool_opened_with = tuple(
+                getattr(connection, name, None) for name in _BORROWER_ATTRIBUTES)
+        except AttributeError:
+            pass  # a driver class without an instance dict: borrowers' values only
+        return connection
 
     def __repr__(self):
         return '<dbpool connector for %s>' % self._alias
@@ -102,7 +134,9 @@ class PoolingMixin(object):
     _dbpool_pool = None
     # (params, session identity, pool, settings) of the last lookup, made in
     # Django's connect(); settings (a copy, or None with AUTOCOMMIT off) let
-    # later checkouts skip connect() (_dbpool_fast_connect).
+    # later checkouts skip connect() (_dbpool_fast_connect). Both copies
+    # hold their secrets hidden (dbpool.secrets): equal to the plain values,
+    # never shown by a repr.
     _dbpool_last_pool = None
     # An entry the fast path took but could not use (its session not set up
     # by Django yet): Django's connect() then gets it.
@@ -145,6 +179,7 @@ class PoolingMixin(object):
                         self._dbpool_raise_closed(pool, closed)
                     pool = self._dbpool_pool_for(conn_params)
         self._dbpool_hold(entry, pool)
+        _set_borrower_attributes(entry.connection, conn_params)
         return entry.connection
 
     def _dbpool_take(self, pool, timeout=None):
@@ -279,15 +314,18 @@ class PoolingMixin(object):
         if (cached is not None and not cached[2].closed
                 and cached[1] == identity and cached[0] == params):
             return cached[2]
+        # A password is in the key as a digest only.
         key = (self.alias,
-               tuple(sorted((name, _hashable(value)) for name, value in params.items())),
+               tuple(sorted((name, _hashable(secrets.key_value(name, value)))
+                            for name, value in params.items())),
                identity)
         pool = registry.get_pool(key, self.alias, lambda: self._dbpool_new_pool(conn_params))
         settings_dict = self.settings_dict
         settings = None
         if settings_dict.get('AUTOCOMMIT', True):
-            settings = dict(settings_dict, OPTIONS=dict(settings_dict['OPTIONS']))
-        self._dbpool_last_pool = (params, identity, pool, settings)
+            settings = secrets.hide_dict(settings_dict)
+        # Copies whose secrets compare as the plain values but never show.
+        self._dbpool_last_pool = (secrets.hide_dict(params), identity, pool, settings)
         return pool
 
     def _dbpool_new_pool(self, conn_params):
