@@ -259,7 +259,16 @@ class ConnectionPool(object):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
             if not self._needs_reset(connection, entry.clean, now):
                 return None, stats.RESETS_SKIPPED
-        if not health.reset(connection, entry.reset_sql or self._reset_sql, timeout):
+        elif entry.clean is not None and not tracking.driver_as_clean(connection, entry.clean):
+            # The driver object's own state ('auto' put it back above): the
+            # drivers change it only outside a transaction, and what they
+            # send to do so the reset then clears.
+            if not (health.is_idle_in_autocommit(connection)
+                    or health.reset(connection, None, timeout)):
+                return stats.DISCARD_RESET_FAILED, stats.RESETS
+            tracking.restore_driver(connection, entry.clean)
+        reset_sql = tracking.reset_sql_for(connection, entry.reset_sql or self._reset_sql)
+        if not health.reset(connection, reset_sql, timeout):
             return stats.DISCARD_RESET_FAILED, stats.RESETS
         if entry.clean is None:
             return None, stats.RESETS

@@ -23,11 +23,12 @@ while every one of them is known to change no session state.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import contextlib
 import logging
 import operator
 
-from dbpool import statements
+from dbpool import health, statements
 from dbpool.pycompat import monotonic, string_types
 
 logger = logging.getLogger('dbpool')
@@ -44,15 +45,23 @@ REPORTED_PARAMETERS = ('TimeZone', 'client_encoding', 'DateStyle', 'IntervalStyl
                        'default_transaction_read_only', 'search_path')
 _REPORTED_BYTES = tuple(name.encode('ascii') for name in REPORTED_PARAMETERS)
 
-# Client-side settings of the driver connection object, by driver; the
-# server's client_encoding is reported, psycopg2's own idea of it is not.
-_PSYCOPG2_SETTINGS = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory',
-                      'encoding')
-_PSYCOPG3_SETTINGS = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
-                      'prepared_max', 'cursor_factory', 'server_cursor_factory',
-                      'row_factory')
-_psycopg2_settings = operator.attrgetter(*_PSYCOPG2_SETTINGS)
-_psycopg3_settings = operator.attrgetter(*_PSYCOPG3_SETTINGS)
+# What the driver connection object keeps on the client side, by driver:
+# settings (isolation level, read-only, cursor and row factories, ...),
+# the handlers and lists a borrower may add to, and psycopg2's idea of the
+# client encoding (the server reports its own, psycopg2's is not). Any a
+# release lacks is left out (see _driver_state). Lists and dicts are
+# compared by content against a copy taken with the baseline; psycopg 3's
+# adapters by the flags its AdaptersMap raises when something is
+# registered on it after a copy was taken (see _baseline_adapters).
+_PSYCOPG2_STATE = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory', 'encoding',
+                   'notices', 'notifies', 'string_types', 'binary_types')
+_PSYCOPG3_STATE = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
+                   'prepared_max', 'cursor_factory', 'server_cursor_factory', 'row_factory',
+                   '_notice_handlers', '_notify_handlers', '_notifies_backlog',
+                   '_adapters._own_dumpers', '_adapters._own_dumpers_by_oid',
+                   '_adapters._own_loaders', '_adapters.types._own_state')
+_ADAPTER_FLAGS = '_adapters.'
+_state_getters = {}  # connection class -> (names, attrgetter)
 
 
 def _begin_tracking(connection, trusted):
@@ -276,6 +285,10 @@ def adopt(connection, trusted=frozenset()):
     """
     if getattr(connection, '_dbpool_methods', None) is _Psycopg2ConnectionTracking:
         _begin_tracking(connection, trusted)
+        # What RESET ALL puts client_encoding back to (see reset_sql_for):
+        # read before any set-up changes it.
+        connection._dbpool_default_encoding = connection.get_parameter_status(
+            'client_encoding')
         return True
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is None or not hasattr(connection, '_start_query'):
@@ -289,13 +302,59 @@ def adopt(connection, trusted=frozenset()):
 
 
 def baseline(connection):
-    """What the clean session looks like, read without a round trip."""
+    """What the clean session looks like, read without a round trip.
+
+    (the parameters the server reports, a copy of the driver object's
+    state, the objects themselves, their names, the getter that reads them).
+    """
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is not None:
-        return (tuple(map(pgconn.parameter_status, _REPORTED_BYTES)),
-                _psycopg3_settings(connection))
-    return (tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS)),
-            _psycopg2_settings(connection))
+        _baseline_adapters(connection)
+        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
+    else:
+        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
+    names, getter = _driver_state(connection)
+    objects = getter(connection)
+    return (reported, tuple(_copied(value) for value in objects), objects, names, getter)
+
+
+def _driver_state(connection):
+    cls = type(connection)
+    found = _state_getters.get(cls)
+    if found is None:
+        names = _PSYCOPG3_STATE if getattr(connection, 'pgconn', None) is not None \
+            else _PSYCOPG2_STATE
+        names = tuple(name for name in names if _has_attribute(connection, name))
+        found = _state_getters[cls] = (names, operator.attrgetter(*names))
+    return found
+
+
+def _has_attribute(connection, dotted):
+    try:
+        operator.attrgetter(dotted)(connection)
+        return True
+    except AttributeError:
+        return False
+
+
+def _copied(value):
+    if isinstance(value, (list, dict, collections.deque)):
+        return type(value)(value)
+    return value
+
+
+def _baseline_adapters(connection):
+    # Copying psycopg 3's AdaptersMap (copy-on-write) marks the original's
+    # tables as shared: a later register_dumper()/register_loader() on the
+    # connection raises a flag that the state compares, and the copy is
+    # what a restore puts back.
+    adapters = getattr(connection, '_adapters', None)
+    if adapters is None:
+        return
+    try:
+        connection._dbpool_adapters = type(adapters)(adapters)
+    except Exception:
+        connection._dbpool_adapters = None
 
 
 def start_clean(connection):
@@ -304,17 +363,71 @@ def start_clean(connection):
     del connection._dbpool_held[:]
 
 
+def driver_as_clean(connection, clean):
+    """True when the driver object's own state is as in the ``clean`` baseline (no round trip)."""
+    return clean[4](connection) == clean[1]
+
+
+def restore_driver(connection, clean):
+    """Put the driver object's own state back as in the ``clean`` baseline, where it differs.
+
+    Call it with no transaction open (both drivers refuse to change these
+    settings inside one). No round trip, except for psycopg2 when the
+    borrower changed its client encoding, or its session characteristics
+    in autocommit (psycopg2 then sends them as SET default_transaction_*).
+    """
+    current = clean[4](connection)
+    if current == clean[1]:
+        return
+    adapters_done = False
+    for name, now, value, original in zip(clean[3], current, clean[1], clean[2]):
+        if now == value:
+            continue
+        if name.startswith(_ADAPTER_FLAGS):
+            if not adapters_done:
+                _restore_adapters(connection)
+                adapters_done = True
+        elif name == 'encoding':
+            # psycopg2 encodes with what it believes; put the server and it
+            # back in step (the reported client_encoding is compared too).
+            connection.set_client_encoding(value)
+        elif original is not value:
+            # A list, dict or deque: the same object, with its old contents.
+            if now is not original:
+                setattr(connection, name, original)
+            if isinstance(original, dict):
+                original.clear()
+                original.update(value)
+            elif isinstance(original, list):
+                original[:] = value
+            else:  # a deque
+                original.clear()
+                original.extend(value)
+        else:
+            setattr(connection, name, value)
+
+
+def _restore_adapters(connection):
+    snapshot = getattr(connection, '_dbpool_adapters', None)
+    if snapshot is not None:
+        connection._adapters = type(snapshot)(snapshot)
+
+
 def needs_reset(connection, clean, code_trusted):
     """True unless ``connection`` provably matches its ``clean`` baseline.
 
-    Puts back the driver object's own settings where they differ, in any
-    case (no round trip but psycopg2's client encoding); ``code_trusted``
-    says whether data statements may be trusted (DatabaseCode.trusted).
-    When the answer is False the session starts clean again.
+    Puts back the driver object's own state where it differs, in any case
+    (see restore_driver); ``code_trusted`` says whether data statements may
+    be trusted (DatabaseCode.trusted). When the answer is False the session
+    starts clean again.
     """
-    reported, settings = baseline(connection)
-    if settings != clean[1]:
-        _restore_settings(connection, clean[1])
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
+    else:
+        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
+    if clean[4](connection) != clean[1]:
+        restore_driver(connection, clean)
     bits = connection._dbpool_bits
     if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
         return True
@@ -325,17 +438,19 @@ def needs_reset(connection, clean, code_trusted):
     return False
 
 
-def _restore_settings(connection, values):
-    names = _PSYCOPG3_SETTINGS if getattr(connection, 'pgconn', None) is not None \
-        else _PSYCOPG2_SETTINGS
-    for name, value in zip(names, values):
-        if name == 'encoding':
-            # psycopg2 decodes with what it believes; put the server and it
-            # back in step (the reported client_encoding is compared too).
-            if connection.encoding != value:
-                connection.set_client_encoding(value)
-        elif getattr(connection, name) != value:
-            setattr(connection, name, value)
+def reset_sql_for(connection, reset_sql):
+    """``reset_sql`` with what keeps psycopg2's client encoding true after it (see health).
+
+    Unchanged for psycopg 3 (it reads the encoding the server reports) and
+    when psycopg2 believes in the session's default encoding, which the
+    reset restores; else the reset sets the one psycopg2 believes in.
+    """
+    if reset_sql is None or getattr(connection, 'pgconn', None) is not None:
+        return reset_sql
+    encoding = getattr(connection, 'encoding', None)
+    if encoding is None or encoding == getattr(connection, '_dbpool_default_encoding', None):
+        return reset_sql
+    return health.with_client_encoding(reset_sql, encoding)
 
 
 # -- The database's own code ----------------------------------------------------------
