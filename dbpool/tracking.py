@@ -23,7 +23,6 @@ while every one of them is known to change no session state.
 """
 from __future__ import absolute_import, division, print_function
 
-import collections
 import contextlib
 import logging
 import operator
@@ -46,21 +45,28 @@ REPORTED_PARAMETERS = ('TimeZone', 'client_encoding', 'DateStyle', 'IntervalStyl
 _REPORTED_BYTES = tuple(name.encode('ascii') for name in REPORTED_PARAMETERS)
 
 # What the driver connection object keeps on the client side, by driver:
-# settings (isolation level, read-only, cursor and row factories, ...),
-# the handlers and lists a borrower may add to, and psycopg2's idea of the
-# client encoding (the server reports its own, psycopg2's is not). Any a
-# release lacks is left out (see _driver_state). Lists and dicts are
-# compared by content against a copy taken with the baseline; psycopg 3's
-# adapters by the flags its AdaptersMap raises when something is
-# registered on it after a copy was taken (see _baseline_adapters).
+# settings (isolation level, read-only, cursor and row factories, ...), the
+# handlers, type adapters and lists a borrower may add to, and psycopg2's
+# idea of the client encoding (the server reports its own, psycopg2's is
+# not). Any a release lacks is left out (see _driver_state).
 _PSYCOPG2_STATE = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory', 'encoding',
                    'notices', 'notifies', 'string_types', 'binary_types')
+# psycopg 3's adapters are an AdaptersMap that copies its tables on first
+# write once another map was made from it (every cursor makes one, and so
+# does the baseline, see _baseline_adapters): a registration shows as a
+# table that is no longer the one the baseline saw.
 _PSYCOPG3_STATE = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
                    'prepared_max', 'cursor_factory', 'server_cursor_factory', 'row_factory',
                    '_notice_handlers', '_notify_handlers', '_notifies_backlog',
-                   '_adapters._own_dumpers', '_adapters._own_dumpers_by_oid',
-                   '_adapters._own_loaders', '_adapters.types._own_state')
-_ADAPTER_FLAGS = '_adapters.'
+                   'adapters._dumpers', 'adapters._dumpers_by_oid', 'adapters._loaders',
+                   'adapters.types._registry')
+# Compared by content against a copy taken with the baseline, as they are
+# changed in place; the rest by value (or identity, for the types registry:
+# a few hundred entries, replaced rather than changed).
+_BY_CONTENT = frozenset(['notices', 'notifies', 'string_types', 'binary_types',
+                         '_notice_handlers', '_notify_handlers', '_notifies_backlog',
+                         'adapters._dumpers', 'adapters._dumpers_by_oid', 'adapters._loaders'])
+_ADAPTERS = 'adapters.'
 _state_getters = {}  # connection class -> (names, attrgetter)
 
 
@@ -315,7 +321,9 @@ def baseline(connection):
         reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
     names, getter = _driver_state(connection)
     objects = getter(connection)
-    return (reported, tuple(_copied(value) for value in objects), objects, names, getter)
+    copies = tuple(type(value)(value) if name in _BY_CONTENT and value is not None else value
+                   for name, value in zip(names, objects))
+    return (reported, copies, objects, names, getter)
 
 
 def _driver_state(connection):
@@ -337,21 +345,12 @@ def _has_attribute(connection, dotted):
         return False
 
 
-def _copied(value):
-    if isinstance(value, (list, dict, collections.deque)):
-        return type(value)(value)
-    return value
-
-
 def _baseline_adapters(connection):
-    # Copying psycopg 3's AdaptersMap (copy-on-write) marks the original's
-    # tables as shared: a later register_dumper()/register_loader() on the
-    # connection raises a flag that the state compares, and the copy is
-    # what a restore puts back.
-    adapters = getattr(connection, '_adapters', None)
-    if adapters is None:
-        return
+    # A copy of psycopg 3's AdaptersMap (copy-on-write, so cheap): what a
+    # restore puts back, and the reason a later registration on the
+    # connection's map copies the table it writes to.
     try:
+        adapters = connection.adapters  # made on first use
         connection._dbpool_adapters = type(adapters)(adapters)
     except Exception:
         connection._dbpool_adapters = None
@@ -383,7 +382,7 @@ def restore_driver(connection, clean):
     for name, now, value, original in zip(clean[3], current, clean[1], clean[2]):
         if now == value:
             continue
-        if name.startswith(_ADAPTER_FLAGS):
+        if name.startswith(_ADAPTERS):
             if not adapters_done:
                 _restore_adapters(connection)
                 adapters_done = True
@@ -391,7 +390,7 @@ def restore_driver(connection, clean):
             # psycopg2 encodes with what it believes; put the server and it
             # back in step (the reported client_encoding is compared too).
             connection.set_client_encoding(value)
-        elif original is not value:
+        elif name in _BY_CONTENT:
             # A list, dict or deque: the same object, with its old contents.
             if now is not original:
                 setattr(connection, name, original)
