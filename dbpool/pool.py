@@ -305,7 +305,7 @@ class ConnectionPool(object):
     def _mark_clean(self, entry, prepared):
         # After a reset (the borrower's set-up is to come) or that set-up.
         if entry.clean is not None:
-            entry.clean = tracking.baseline(entry.connection)
+            entry.clean = tracking.baseline(entry.connection, entry.clean)
             tracking.start_clean(entry.connection)
         entry.prepared = prepared
 

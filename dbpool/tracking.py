@@ -55,18 +55,25 @@ _PSYCOPG2_STATE = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory'
 # write once another map was made from it (every cursor makes one, and so
 # does the baseline, see _baseline_adapters): a registration shows as a
 # table that is no longer the one the baseline saw.
-_PSYCOPG3_STATE = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
-                   'prepared_max', 'cursor_factory', 'server_cursor_factory', 'row_factory',
+_PSYCOPG3_STATE = ('_isolation_level', '_read_only', '_deferrable', '_prepared.prepare_threshold',
+                   '_prepared.prepared_max', 'cursor_factory', 'server_cursor_factory',
+                   'row_factory',
                    '_notice_handlers', '_notify_handlers', '_notifies_backlog',
-                   'adapters._dumpers', 'adapters._dumpers_by_oid', 'adapters._loaders',
-                   'adapters.types._registry')
+                   '_adapters._dumpers', '_adapters._dumpers_by_oid', '_adapters._loaders',
+                   '_adapters.types._registry')
 # Compared by content against a copy taken with the baseline, as they are
 # changed in place; the rest by value (or identity, for the types registry:
 # a few hundred entries, replaced rather than changed).
 _BY_CONTENT = frozenset(['notices', 'notifies', 'string_types', 'binary_types',
                          '_notice_handlers', '_notify_handlers', '_notifies_backlog',
-                         'adapters._dumpers', 'adapters._dumpers_by_oid', 'adapters._loaders'])
-_ADAPTERS = 'adapters.'
+                         '_adapters._dumpers', '_adapters._dumpers_by_oid',
+                         '_adapters._loaders'])
+_ADAPTERS = '_adapters.'
+# psycopg 3's settings are read below their properties (each a Python call
+# on every checkin) and put back through them, which check the value.
+_PUBLIC = {'_isolation_level': 'isolation_level', '_read_only': 'read_only',
+           '_deferrable': 'deferrable', '_prepared.prepare_threshold': 'prepare_threshold',
+           '_prepared.prepared_max': 'prepared_max'}
 _state_getters = {}  # connection class -> (names, attrgetter)
 
 
@@ -307,18 +314,22 @@ def adopt(connection, trusted=frozenset()):
     return True
 
 
-def baseline(connection):
+def baseline(connection, previous=None):
     """What the clean session looks like, read without a round trip.
 
     (the parameters the server reports, a copy of the driver object's
     state, the objects themselves, their names, the getter that reads them).
+    A ``previous`` baseline whose driver state still holds lends its copies.
     """
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is not None:
-        _baseline_adapters(connection)
         reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
     else:
         reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
+    if previous is not None and previous[4](connection) == previous[1]:
+        return (reported,) + previous[1:]
+    if pgconn is not None:
+        _baseline_adapters(connection)
     names, getter = _driver_state(connection)
     objects = getter(connection)
     copies = tuple(type(value)(value) if name in _BY_CONTENT and value is not None else value
@@ -332,6 +343,9 @@ def _driver_state(connection):
     if found is None:
         names = _PSYCOPG3_STATE if getattr(connection, 'pgconn', None) is not None \
             else _PSYCOPG2_STATE
+        # A release without the private attribute is read through the property.
+        names = tuple(name if _has_attribute(connection, name) else _PUBLIC.get(name, name)
+                      for name in names)
         names = tuple(name for name in names if _has_attribute(connection, name))
         found = _state_getters[cls] = (names, operator.attrgetter(*names))
     return found
@@ -350,7 +364,7 @@ def _baseline_adapters(connection):
     # restore puts back, and the reason a later registration on the
     # connection's map copies the table it writes to.
     try:
-        adapters = connection.adapters  # made on first use
+        adapters = connection.adapters  # made on first use (the state reads _adapters)
         connection._dbpool_adapters = type(adapters)(adapters)
     except Exception:
         connection._dbpool_adapters = None
@@ -403,7 +417,7 @@ def restore_driver(connection, clean):
                 original.clear()
                 original.extend(value)
         else:
-            setattr(connection, name, value)
+            setattr(connection, _PUBLIC.get(name, name), value)
 
 
 def _restore_adapters(connection):
