@@ -11,10 +11,11 @@ through the connection, which then counts its statement as unknown.
 At checkin the pool compares the session with the *baseline* it recorded
 when the session was last known clean: the statements' verdicts, the
 parameters the server reports by itself whenever they change (time zone,
-client encoding, date style, role, ...), and the settings the driver
+client encoding, date style, role, ...), and the state the driver
 object keeps on the client side (isolation level, read-only, the cursor
-and row factories). Only a session that differs gets the reset round trip;
-driver-object settings are put back without one.
+and row factories, adapters, notice and notify handlers). Only a session
+that differs gets the reset round trip; the driver object's state is put
+back without one, at every checkin whatever the policy (restore_driver).
 
 A data statement can run code it does not name (triggers, rules, views,
 defaults, policies): ``DatabaseCode`` asks the catalog, now and then, which
