@@ -301,8 +301,8 @@ def adopt(connection, trusted=frozenset()):
         _begin_tracking(connection, trusted)
         # What RESET ALL puts client_encoding back to (see reset_sql_for):
         # read before any set-up changes it.
-        connection._dbpool_default_encoding = connection.get_parameter_status(
-            'client_encoding')
+        connection._dbpool_default_encoding = _psycopg2_spelling(
+            connection.get_parameter_status('client_encoding'))
         return True
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is None or not hasattr(connection, '_start_query'):
@@ -450,6 +450,12 @@ def needs_reset(connection, clean, code_trusted):
             return True  # a WITH HOLD cursor still open on the server
     start_clean(connection)
     return False
+
+
+def _psycopg2_spelling(encoding):
+    # psycopg2 names an encoding as the server does, less what is not a
+    # letter or digit (SQL_ASCII is SQLASCII).
+    return ''.join(char for char in encoding or '' if char.isalnum()).upper() or None
 
 
 def reset_sql_for(connection, reset_sql):

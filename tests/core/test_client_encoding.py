@@ -100,3 +100,25 @@ def test_psycopg3_follows_the_client_encoding_the_reset_puts_back(non_utf8, poli
     # The reset takes the session back to the database's encoding, and
     # psycopg 3 with it: they agree before each borrower's own set-up.
     assert seen == [(encoding, encoding, LENGTH[encoding])] * 3
+
+
+@pytest.mark.parametrize('policy', ['full', 'auto'])
+def test_a_psycopg2_session_left_in_its_default_encoding_gets_no_encoding_set_by_the_reset(
+        non_utf8, policy, app_name, admin):
+    psycopg2 = pytest.importorskip('psycopg2')
+    encoding, settings_dict = non_utf8
+    factory = PoolFactory(psycopg2, app_name, settings_dict)
+    try:
+        pool = factory(MAX_CONNS=1, RESET_ON_RETURN=policy)
+        entry = pool.checkout()
+        entry.connection.autocommit = True
+        run_sql(entry.connection, 'SET statement_timeout = 1000')  # for 'auto' to reset
+        pool.checkin(entry)
+        assert pool.stats()['resets'] == 1
+        # The reset was the session's last statement.
+        last = admin.query('SELECT query FROM pg_stat_activity WHERE application_name = %s',
+                           [app_name])
+    finally:
+        factory.close()
+    assert len(last) == 1 and 'RESET ALL' in last[0][0]
+    assert 'client_encoding' not in last[0][0]
