@@ -122,3 +122,22 @@ def test_a_psycopg2_session_left_in_its_default_encoding_gets_no_encoding_set_by
         factory.close()
     assert len(last) == 1 and 'RESET ALL' in last[0][0]
     assert 'client_encoding' not in last[0][0]
+
+
+def test_an_untracked_psycopg2_connection_keeps_its_encoding_in_step_too(non_utf8, app_name):
+    # Opened without tracking.psycopg2_connection_factory(): the pool knows
+    # nothing of its session but what the driver object says.
+    psycopg2 = pytest.importorskip('psycopg2')
+    from dbpool.options import parse_pool_options
+    from dbpool.pool import ConnectionPool
+    from tests.support import connect_kwargs
+    encoding, settings_dict = non_utf8
+    pool = ConnectionPool(lambda: psycopg2.connect(**connect_kwargs(settings_dict, app_name)),
+                          parse_pool_options({'MAX_CONNS': 1}, 'the test'), time_zone='UTC')
+    try:
+        seen = [lend(pool, 'full', lambda connection: connection.set_client_encoding('UTF8'))
+                for _ in range(3)]
+        assert pool.stats()['connections_created'] == 1
+    finally:
+        pool.close()
+    assert seen[1:] == [('UTF8', 'UTF8', LENGTH[encoding])] * 2
