@@ -20,23 +20,30 @@ TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE, the same value in both drivers
 CONNECTION_OK = 0     # libpq's CONNECTION_OK
 _RESULT_OK = frozenset([1, 2])  # libpq's PGRES_COMMAND_OK, PGRES_TUPLES_OK
 
-# What DISCARD ALL does, spelt out, plus what it leaves alone: the random
-# seed of random() (setseed() lasts for the session; DISCARD ALL keeps it,
-# so the next borrower would get the same "random" numbers). A clean
-# session's seed is one no earlier borrower chose: reseeded from the clock
-# and the backend's pid (hashtext(), PostgreSQL's own text hash, in every
-# release), not from random(), whose next value the old seed decides.
-# Spelling it out lets more ride in the same round trip (DISCARD ALL
-# refuses to run inside a transaction block, and a multi-statement query is
-# one): SET TIME ZONE, so that Django's own check at the next checkout finds
-# the zone right and sends nothing; the settings kept across resets; the
-# client encoding psycopg2 believes in (see with_client_encoding).
-RESEED_SQL = "setseed(hashtext(clock_timestamp()::text || pg_backend_pid()::text) / 2147483648.0)"
+# One statement: the cheapest full reset. It puts TimeZone back to the
+# session's default (the server's ``timezone`` setting).
+DISCARD_ALL = 'DISCARD ALL'
+
+# What DISCARD ALL does, spelt out, for when more must ride in the same
+# round trip: DISCARD ALL refuses to run inside a transaction block, and a
+# multi-statement query is one. SET TIME ZONE, so that Django's own check
+# at the next checkout finds the zone right and sends nothing; the
+# settings kept across resets; a new random seed; the client encoding
+# psycopg2 believes in.
 FULL_RESET_SQL = (
     'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; '
-    'SELECT pg_advisory_unlock_all(), ' + RESEED_SQL + '; DISCARD PLANS; DISCARD TEMP; '
+    'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; '
     'DISCARD SEQUENCES; DEALLOCATE ALL'
 )
+
+# What DISCARD ALL leaves: the seed of random() (setseed() lasts for the
+# session), so the next borrower would get the same "random" numbers. A
+# clean session's seed is one no earlier borrower chose: a new one from
+# the clock and the backend's pid (hashtext() is PostgreSQL's own text
+# hash, in every release), not from random(), whose next value the old
+# seed decides.
+RESEED_SQL = ('SELECT setseed(hashtext(clock_timestamp()::text || pg_backend_pid()::text)'
+              ' / 2147483648.0)')
 
 
 def quote_literal(value):
@@ -47,17 +54,17 @@ def quote_literal(value):
 def build_reset_sql(policy, time_zone=None, server_time_zone=None, restore=()):
     """The SQL run when a connection is returned, or None for rollback only.
 
-    Always the spelt-out FULL_RESET_SQL, for the reseed DISCARD ALL lacks.
-
     ``time_zone`` is the zone Django sets on each connection;
     ``server_time_zone`` the session default a fresh connection reported;
     ``restore`` (name, value) settings to put back after the reset.
     """
     if policy == RESET_ROLLBACK:
         return None
+    if not restore and (not time_zone or time_zone == server_time_zone):
+        return DISCARD_ALL
+    # After RESET ALL, which would otherwise undo them.
     sql = FULL_RESET_SQL
-    if time_zone and time_zone != server_time_zone:
-        # After RESET ALL, which would otherwise undo it.
+    if time_zone:
         sql += '; SET TIME ZONE %s' % quote_literal(time_zone)
     if restore:
         # set_config() reads a value as the configuration file would, which
@@ -67,25 +74,32 @@ def build_reset_sql(policy, time_zone=None, server_time_zone=None, restore=()):
     return sql
 
 
-_with_encoding = {}
+_extended = {}
 
 
-def with_client_encoding(reset_sql, encoding):
-    """``reset_sql`` (a full reset) ending with ``SET client_encoding`` to ``encoding``.
+def extend_reset(reset_sql, reseed=False, client_encoding=None):
+    """``reset_sql`` (a full reset) with a new random seed and/or ``SET client_encoding``.
 
-    RESET ALL puts client_encoding back to the session's default (the
-    database's, unless the connection asked for another), while psycopg2
-    keeps encoding and decoding with the one it set last, and skips a
+    Both ride in the same round trip, after RESET ALL: the reseed when the
+    session may have called setseed() (see RESEED_SQL); the encoding for
+    psycopg2, which keeps encoding and decoding with the one it set last
+    while RESET ALL puts the session's default back (the database's,
+    unless the connection asked for another), and which skips a
     set_client_encoding() to the value it believes in (Django 1.3-4.1 call
-    it at every connect). Putting the server back in step in the same round
-    trip costs nothing more.
+    it at every connect).
     """
-    key = (reset_sql, encoding)
-    sql = _with_encoding.get(key)
+    if not reseed and client_encoding is None:
+        return reset_sql
+    key = (reset_sql, reseed, client_encoding)
+    sql = _extended.get(key)
     if sql is None:
-        sql = '%s; SET client_encoding TO %s' % (reset_sql, quote_literal(encoding))
-        if len(_with_encoding) < 64:
-            _with_encoding[key] = sql
+        sql = FULL_RESET_SQL if reset_sql == DISCARD_ALL else reset_sql
+        if reseed:
+            sql += '; ' + RESEED_SQL
+        if client_encoding is not None:
+            sql += '; SET client_encoding TO %s' % quote_literal(client_encoding)
+        if len(_extended) < 64:
+            _extended[key] = sql
     return sql
 
 

@@ -61,9 +61,9 @@ class ConnectionPool(object):
         self.dbname = dbname      # so a DROP DATABASE can close what points at it
         self.options = options
         self._connect = connect
-        # The reset on return: with SET TIME ZONE until the first new
+        # The reset on return: the spelt-out form until the first new
         # connection shows whether the server's default zone is the one
-        # wanted, in which case RESET ALL already puts it back.
+        # wanted, in which case the cheaper DISCARD ALL is enough.
         self._time_zone = time_zone
         self._reset_sql = health.build_reset_sql(options.reset_on_return, time_zone)
         self._reset_tuned = False
@@ -267,7 +267,9 @@ class ConnectionPool(object):
                     or health.reset(connection, None, timeout)):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
             tracking.restore_driver(connection, entry.clean)
-        reset_sql = tracking.reset_sql_for(connection, entry.reset_sql or self._reset_sql)
+        reset_sql = tracking.reset_sql_for(connection, entry.reset_sql or self._reset_sql,
+                                           self.options.reset_on_return != RESET_AUTO,
+                                           self._code.trusted)
         if not health.reset(connection, reset_sql, timeout):
             return stats.DISCARD_RESET_FAILED, stats.RESETS
         if entry.clean is None:

@@ -34,6 +34,8 @@ from dbpool.pycompat import monotonic, string_types
 logger = logging.getLogger('dbpool')
 
 SESSION = statements.SESSION
+UNKNOWN = statements.UNKNOWN
+SEED = statements.SEED
 RUNS_CODE = statements.RUNS_CODE
 CATALOG = statements.CATALOG
 
@@ -110,7 +112,7 @@ class _Psycopg2CursorTracking(object):
         return self._dbpool_base.executemany(self, query, vars_list)
 
     def callproc(self, *args, **kwargs):
-        self.connection._dbpool_bits |= SESSION  # a function we cannot see into
+        self.connection._dbpool_bits |= UNKNOWN  # a function we cannot see into
         return self._dbpool_base.callproc(self, *args, **kwargs)
 
     def copy_expert(self, sql, *args, **kwargs):
@@ -179,7 +181,7 @@ class _Psycopg3CursorTracking(object):
             try:  # psycopg.sql.Composable
                 query = query.as_string(self)
             except Exception:
-                connection._dbpool_bits |= SESSION
+                connection._dbpool_bits |= UNKNOWN
                 return
         _judge(connection, query)
 
@@ -204,7 +206,7 @@ class _Psycopg3ConnectionTracking(object):
         # Every cursor's statement passes here (psycopg's own funnel); one
         # that no tracked cursor vouched for is unknown.
         if not self._dbpool_vouched:
-            self._dbpool_bits |= SESSION
+            self._dbpool_bits |= UNKNOWN
         return self._dbpool_base._start_query(self)
 
 
@@ -458,19 +460,28 @@ def _psycopg2_spelling(encoding):
     return ''.join(char for char in encoding or '' if char.isalnum()).upper() or None
 
 
-def reset_sql_for(connection, reset_sql):
-    """``reset_sql`` with what keeps psycopg2's client encoding true after it (see health).
+def reset_sql_for(connection, reset_sql, everything, code_trusted):
+    """``reset_sql`` with what else the reset of ``connection`` must clear (see health.extend_reset).
 
-    Unchanged for psycopg 3 (it reads the encoding the server reports) and
-    when psycopg2 believes in the session's default encoding, which the
-    reset restores; else the reset sets the one psycopg2 believes in.
+    A new random seed when the session may have set one: with
+    ``everything`` (RESET_ON_RETURN='full', which promises a clean session
+    whatever happened), for a connection not tracked, or when it ran what
+    the classifier cannot see into (SEED), or data statements while the
+    database's own code is not trusted (``code_trusted``). psycopg2's
+    client encoding when it is not the session's default, which the reset
+    restores; psycopg 3 reads the encoding the server reports.
     """
-    if reset_sql is None or getattr(connection, 'pgconn', None) is not None:
-        return reset_sql
-    encoding = getattr(connection, 'encoding', None)
-    if encoding is None or encoding == getattr(connection, '_dbpool_default_encoding', None):
-        return reset_sql
-    return health.with_client_encoding(reset_sql, encoding)
+    if reset_sql is None:
+        return None
+    bits = getattr(connection, '_dbpool_bits', None)
+    reseed = (everything or bits is None or bits & SEED
+              or (bits & RUNS_CODE and not code_trusted))
+    encoding = None
+    if getattr(connection, 'pgconn', None) is None:
+        encoding = getattr(connection, 'encoding', None)
+        if encoding == getattr(connection, '_dbpool_default_encoding', None):
+            encoding = None
+    return health.extend_reset(reset_sql, bool(reseed), encoding)
 
 
 # -- The database's own code ----------------------------------------------------------

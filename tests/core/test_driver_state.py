@@ -219,19 +219,47 @@ def test_psycopg3_settings_of_its_own_are_put_back(app_name):
     factory.close()
 
 
+SEEDING = {
+    'a call': ['SELECT setseed(0.5)'],
+    'a do block': ["DO $$ BEGIN PERFORM setseed(0.5); END $$"],
+    'a function': ['CREATE OR REPLACE FUNCTION pg_temp.seed() RETURNS void LANGUAGE sql '
+                   'AS $$ SELECT setseed(0.5) $$', 'SELECT pg_temp.seed()'],
+}
+
+
 @pytest.mark.parametrize('policy', ['auto', 'full'])
-def test_a_random_seed_set_by_a_borrower_does_not_repeat_for_the_next(make_pool, policy):
+@pytest.mark.parametrize('how', sorted(SEEDING))
+def test_a_random_seed_set_by_a_borrower_does_not_repeat_for_the_next(make_pool, policy, how):
     pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN=policy)
+
+    def seed(connection):
+        for sql in SEEDING[how]:
+            run_sql(connection, sql)
+
     entry = pool.checkout()
     entry.connection.autocommit = True
-    run_sql(entry.connection, 'SELECT setseed(0.5)')
+    seed(entry.connection)
     seeded = run_sql(entry.connection, 'SELECT random()')
     pool.checkin(entry)
     followers = []
     for _ in range(3):
-        entry = lend_twice(pool, lambda connection: run_sql(connection, 'SELECT setseed(0.5)'))
+        entry = lend_twice(pool, seed)
         followers.append(run_sql(entry.connection, 'SELECT random()'))
         pool.checkin(entry)
-    # Without the reseed each would be the seeded sequence's first number.
+    # Without a new seed each would be the seeded sequence's first number.
     assert seeded not in followers
     assert len(set(followers)) == 3
+
+
+def test_a_session_that_only_changed_settings_gets_the_plain_reset(make_pool, app_name, admin):
+    # SET cannot call setseed(): 'auto' resets without a new seed, and
+    # then, the server's zone being Django's, in one DISCARD ALL.
+    pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN='auto', time_zone=None)
+    entry = pool.checkout()
+    entry.connection.autocommit = True
+    run_sql(entry.connection, 'SET statement_timeout = 1234')
+    pool.checkin(entry)
+    last = admin.query('SELECT query FROM pg_stat_activity WHERE application_name = %s',
+                       [app_name])
+    assert last == [('DISCARD ALL',)]
+    assert pool.stats()['resets'] == 1
