@@ -5,7 +5,8 @@ factories, type adapters, notice and notify handlers and the lists the
 drivers collect notices in live on the client, where no reset query
 reaches them; the pool puts them back at every checkin, whatever
 RESET_ON_RETURN says. The session's random seed lives on the server but
-survives DISCARD ALL; the full reset reseeds it.
+survives DISCARD ALL; the reset sets a new one when the session may have
+set it.
 """
 from __future__ import absolute_import, division, print_function
 
