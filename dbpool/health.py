@@ -41,9 +41,11 @@ FULL_RESET_SQL = (
 # clean session's seed is one no earlier borrower chose: a new one from
 # the clock and the backend's pid (hashtext() is PostgreSQL's own text
 # hash, in every release), not from random(), whose next value the old
-# seed decides.
-RESEED_SQL = ('SELECT setseed(hashtext(clock_timestamp()::text || pg_backend_pid()::text)'
-              ' / 2147483648.0)')
+# seed decides. It rides in the spelt-out reset's one SELECT (a statement
+# fewer), and divides as float8 (numeric division costs the server more).
+RESEED = ('setseed(hashtext(clock_timestamp()::text || pg_backend_pid())'
+          ' / 2147483648.0::float8)')
+_UNLOCK = 'SELECT pg_advisory_unlock_all()'
 
 
 def quote_literal(value):
@@ -81,7 +83,7 @@ def extend_reset(reset_sql, reseed=False, client_encoding=None):
     """``reset_sql`` (a full reset) with a new random seed and/or ``SET client_encoding``.
 
     Both ride in the same round trip, after RESET ALL: the reseed when the
-    session may have called setseed() (see RESEED_SQL); the encoding for
+    session may have called setseed() (see RESEED); the encoding for
     psycopg2, which keeps encoding and decoding with the one it set last
     while RESET ALL puts the session's default back (the database's,
     unless the connection asked for another), and which skips a
@@ -95,7 +97,7 @@ def extend_reset(reset_sql, reseed=False, client_encoding=None):
     if sql is None:
         sql = FULL_RESET_SQL if reset_sql == DISCARD_ALL else reset_sql
         if reseed:
-            sql += '; ' + RESEED_SQL
+            sql = sql.replace(_UNLOCK, '%s, %s' % (_UNLOCK, RESEED), 1)
         if client_encoding is not None:
             sql += '; SET client_encoding TO %s' % quote_literal(client_encoding)
         if len(_extended) < 64:
