@@ -251,22 +251,20 @@ class ConnectionPool(object):
         if health.is_closed(connection):
             return stats.DISCARD_BROKEN, None
         timeout = self.options.ping_timeout
-        if entry.clean is not None and self.options.reset_on_return == RESET_AUTO:
+        if entry.clean is not None:
             # First end the transaction (free when none is open), so that
-            # what it did with SET LOCAL and the like is gone.
-            if not (health.is_idle_in_autocommit(connection)
-                    or health.reset(connection, None, timeout)):
-                return stats.DISCARD_RESET_FAILED, stats.RESETS
-            if not self._needs_reset(connection, entry.clean, now):
-                return None, stats.RESETS_SKIPPED
-        elif entry.clean is not None and not tracking.driver_as_clean(connection, entry.clean):
-            # The driver object's own state ('auto' put it back above): the
-            # drivers change it only outside a transaction, and what they
-            # send to do so the reset then clears.
+            # what it did with SET LOCAL and the like is gone, and since the
+            # drivers change their own settings only outside one. Then put
+            # those back (one comparison when unchanged): a SET a driver
+            # sends to do so is the reset's to clear, and the catalog read
+            # below uses a cursor the borrower's factories would shape.
             if not (health.is_idle_in_autocommit(connection)
                     or health.reset(connection, None, timeout)):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
             tracking.restore_driver(connection, entry.clean)
+            if (self.options.reset_on_return == RESET_AUTO
+                    and not self._needs_reset(connection, entry.clean, now)):
+                return None, stats.RESETS_SKIPPED
         reset_sql = tracking.reset_sql_for(connection, entry.reset_sql or self._reset_sql,
                                            self.options.reset_on_return != RESET_AUTO,
                                            self._code.trusted)

@@ -69,6 +69,8 @@ _TRANSACTIONAL = frozenset(['begin', 'start', 'commit', 'end', 'rollback', 'abor
                             'savepoint', 'release', 'show', 'fetch', 'move', 'close',
                             'lock', 'notify', 'unlisten', 'checkpoint', 'vacuum', 'analyze',
                             'analyse'])
+# Words of a query a schema statement runs at once (CREATE TABLE ... AS).
+_QUERY_WORDS = frozenset(['select', 'values', 'execute', 'table', 'with'])
 # Session statements that run no function: the random seed is safe.
 _NO_CALLS = frozenset(['reset', 'listen', 'prepare', 'deallocate', 'discard'])
 # Statements that change the schema: not session state, but they may add
@@ -198,7 +200,7 @@ def _classify_statement(statement, trusted):
     if first == 'set':
         return _classify_set(statement)
     if first in _SCHEMA:
-        return _classify_schema(statement)
+        return _classify_schema(statement, trusted)
     if first in _NO_CALLS:
         return SESSION
     if first not in _DATA:
@@ -226,9 +228,14 @@ def _classify_set(statement):
     return SESSION
 
 
-def _classify_schema(statement):
-    words = [word.lower() for word in _WORD.findall(statement)[:4]]
-    if 'temp' in words or 'temporary' in words:
+def _classify_schema(statement, trusted):
+    words = [word.lower() for word in _WORD.findall(statement)]
+    if 'temp' in words[:4] or 'temporary' in words[:4]:
+        return UNKNOWN | CATALOG
+    if 'as' in words and _QUERY_WORDS.intersection(words) \
+            and not _calls_are_known(statement, trusted):
+        # CREATE TABLE ... AS SELECT (or EXECUTE) runs its query now: its
+        # calls count as a data statement's would.
         return UNKNOWN | CATALOG
     # Event triggers and TRUNCATE triggers run code too.
     return CATALOG | RUNS_CODE

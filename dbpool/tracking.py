@@ -379,11 +379,6 @@ def start_clean(connection):
     del connection._dbpool_held[:]
 
 
-def driver_as_clean(connection, clean):
-    """True when the driver object's own state is as in the ``clean`` baseline (no round trip)."""
-    return clean[4](connection) == clean[1]
-
-
 def restore_driver(connection, clean):
     """Put the driver object's own state back as in the ``clean`` baseline, where it differs.
 
@@ -432,9 +427,9 @@ def _restore_adapters(connection):
 def needs_reset(connection, clean, code_trusted):
     """True unless ``connection`` provably matches its ``clean`` baseline.
 
-    Puts back the driver object's own state where it differs, in any case
-    (see restore_driver); ``code_trusted`` says whether data statements may
-    be trusted (DatabaseCode.trusted). When the answer is False the session
+    Call it after restore_driver(): the driver object's own state is not
+    compared here. ``code_trusted`` says whether data statements may be
+    trusted (DatabaseCode.trusted). When the answer is False the session
     starts clean again.
     """
     pgconn = getattr(connection, 'pgconn', None)
@@ -442,8 +437,6 @@ def needs_reset(connection, clean, code_trusted):
         reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
     else:
         reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
-    if clean[4](connection) != clean[1]:
-        restore_driver(connection, clean)
     bits = connection._dbpool_bits
     if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
         return True

@@ -264,3 +264,16 @@ def test_a_session_that_only_changed_settings_gets_the_plain_reset(make_pool, ap
                        [app_name])
     assert last == [('DISCARD ALL',)]
     assert pool.stats()['resets'] == 1
+
+
+def test_the_pools_catalog_read_is_not_shaped_by_a_borrowers_row_factory(make_pool):
+    # 'auto' reads the catalog at the first checkin; with the borrower's
+    # dict rows it would misread it, distrust the database's code and
+    # reset after every data statement.
+    pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN='auto')
+    entry = lend_twice(pool, set_dict_rows)
+    pool.checkin(entry)
+    snapshot = pool.stats()
+    assert snapshot['code_checks'] == 1
+    assert snapshot['resets'] == 0
+    assert snapshot['resets_skipped'] == 2
