@@ -264,6 +264,11 @@ def _within(connection, timeout):
         watchdog.disarm(guard)
 
 
+def within(connection, timeout):
+    """A context manager: round trips inside it on ``connection`` are cut after ``timeout`` s."""
+    return _within(connection, timeout)
+
+
 def ping(connection, query, timeout=None):
     """Run ``query`` in one round trip; True if the server answered within ``timeout`` s."""
     try:

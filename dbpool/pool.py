@@ -261,7 +261,8 @@ class ConnectionPool(object):
             if not (health.is_idle_in_autocommit(connection)
                     or health.reset(connection, None, timeout)):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
-            tracking.restore_driver(connection, entry.clean)
+            if not tracking.restore_driver(connection, entry.clean, timeout):
+                return stats.DISCARD_RESET_FAILED, stats.RESETS
             if (self.options.reset_on_return == RESET_AUTO
                     and not self._needs_reset(connection, entry.clean, now)):
                 return None, stats.RESETS_SKIPPED

@@ -379,17 +379,30 @@ def start_clean(connection):
     del connection._dbpool_held[:]
 
 
-def restore_driver(connection, clean):
+def restore_driver(connection, clean, timeout=None):
     """Put the driver object's own state back as in the ``clean`` baseline, where it differs.
 
     Call it with no transaction open (both drivers refuse to change these
     settings inside one). No round trip, except for psycopg2 when the
     borrower changed its client encoding, or its session characteristics
     in autocommit (psycopg2 then sends them as SET default_transaction_*).
+    False when the driver refused, or the server did not answer such a SET
+    within ``timeout`` s (the connection should be closed).
     """
+    if clean[4](connection) == clean[1]:
+        return True
+    try:
+        with health.within(connection, timeout):
+            _restore(connection, clean)
+    except Exception as exc:
+        logger.info('dbpool: could not put back the driver connection\'s settings, '
+                    'closing it: %s', exc)
+        return False
+    return True
+
+
+def _restore(connection, clean):
     current = clean[4](connection)
-    if current == clean[1]:
-        return
     adapters_done = False
     for name, now, value, original in zip(clean[3], current, clean[1], clean[2]):
         if now == value:
@@ -406,7 +419,9 @@ def restore_driver(connection, clean):
             # A list, dict or deque: the same object, with its old contents.
             if now is not original:
                 setattr(connection, name, original)
-            if isinstance(original, dict):
+            if original is None:
+                pass
+            elif isinstance(original, dict):
                 original.clear()
                 original.update(value)
             elif isinstance(original, list):

@@ -277,3 +277,23 @@ def test_the_pools_catalog_read_is_not_shaped_by_a_borrowers_row_factory(make_po
     assert snapshot['code_checks'] == 1
     assert snapshot['resets'] == 0
     assert snapshot['resets_skipped'] == 2
+
+
+def test_a_psycopg2_connection_whose_settings_cannot_be_put_back_is_closed_not_lent(
+        make_pool, driver, admin, app_name):
+    if driver.__name__ != 'psycopg2':
+        pytest.skip('psycopg 3 puts its settings back without a round trip')
+    pool = make_pool(MAX_CONNS=1, RESET_ON_RETURN='full')
+    entry = pool.checkout()
+    connection = entry.connection
+    connection.autocommit = True
+    first_pid = backend_pid(connection)
+    set_read_only(connection)  # in autocommit: a SET, which the restore undoes with another
+    admin.terminate(app_name)
+    pool.checkin(entry)  # the restore's SET fails: no error for the borrower
+    assert pool.stats()['discarded_reset_failed'] == 1
+    entry = pool.checkout()
+    entry.connection.autocommit = True
+    assert backend_pid(entry.connection) != first_pid
+    assert in_transaction(entry.connection, 'SHOW transaction_read_only') == 'off'
+    pool.checkin(entry)
