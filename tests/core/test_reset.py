@@ -58,8 +58,8 @@ def dirty_the_session(connection, statements):
 
 @pytest.fixture(params=['discard_all', 'spelt_out'])
 def wanted_time_zone(request, server_time_zone):
-    """Both forms of the full reset: the plain one when the zone Django wants
-    is the server's default, one ending with SET TIME ZONE otherwise."""
+    """Both forms of the full reset: DISCARD ALL when the zone Django wants is
+    the server's default, the spelt-out form with SET TIME ZONE otherwise."""
     if request.param == 'discard_all':
         return server_time_zone
     return 'America/Lima' if server_time_zone == 'Asia/Tokyo' else 'Asia/Tokyo'
