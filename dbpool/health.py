@@ -24,16 +24,28 @@ _RESULT_OK = frozenset([1, 2])  # libpq's PGRES_COMMAND_OK, PGRES_TUPLES_OK
 # session's default (the server's ``timezone`` setting).
 DISCARD_ALL = 'DISCARD ALL'
 
-# What DISCARD ALL does, spelt out, for when Django wants another time zone
-# than the server's default: DISCARD ALL refuses to run inside a transaction
-# block, and a multi-statement query is one. Spelling it out lets SET TIME
-# ZONE ride in the same round trip, so Django's own check at the next
-# checkout finds the zone right and sends nothing.
+# What DISCARD ALL does, spelt out, for when more must ride in the same
+# round trip: DISCARD ALL refuses to run inside a transaction block, and a
+# multi-statement query is one. SET TIME ZONE, so that Django's own check
+# at the next checkout finds the zone right and sends nothing; the
+# settings kept across resets; a new random seed; the client encoding
+# psycopg2 believes in.
 FULL_RESET_SQL = (
     'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; '
     'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; '
     'DISCARD SEQUENCES; DEALLOCATE ALL'
 )
+
+# What DISCARD ALL leaves: the seed of random() (setseed() lasts for the
+# session), so the next borrower would get the same "random" numbers. A
+# clean session's seed is one no earlier borrower chose: a new one from
+# the clock and the backend's pid (hashtext() is PostgreSQL's own text
+# hash, in every release), not from random(), whose next value the old
+# seed decides. It rides in the spelt-out reset's one SELECT (a statement
+# fewer), and divides as float8 (numeric division costs the server more).
+RESEED = ('setseed(hashtext(clock_timestamp()::text || pg_backend_pid())'
+          ' / 2147483648.0::float8)')
+_UNLOCK = 'SELECT pg_advisory_unlock_all()'
 
 
 def quote_literal(value):
@@ -61,6 +73,35 @@ def build_reset_sql(policy, time_zone=None, server_time_zone=None, restore=()):
         # SET does not for list settings: search_path's 'a, b' stays a list.
         sql += '; SELECT ' + ', '.join('set_config(%s, %s, false)' % (
             quote_literal(name), quote_literal(value)) for name, value in restore)
+    return sql
+
+
+_extended = {}
+
+
+def extend_reset(reset_sql, reseed=False, client_encoding=None):
+    """``reset_sql`` (a full reset) with a new random seed and/or ``SET client_encoding``.
+
+    Both ride in the same round trip, after RESET ALL: the reseed when the
+    session may have called setseed() (see RESEED); the encoding for
+    psycopg2, which keeps encoding and decoding with the one it set last
+    while RESET ALL puts the session's default back (the database's,
+    unless the connection asked for another), and which skips a
+    set_client_encoding() to the value it believes in (Django 1.3-4.1 call
+    it at every connect).
+    """
+    if not reseed and client_encoding is None:
+        return reset_sql
+    key = (reset_sql, reseed, client_encoding)
+    sql = _extended.get(key)
+    if sql is None:
+        sql = FULL_RESET_SQL if reset_sql == DISCARD_ALL else reset_sql
+        if reseed:
+            sql = sql.replace(_UNLOCK, '%s, %s' % (_UNLOCK, RESEED), 1)
+        if client_encoding is not None:
+            sql += '; SET client_encoding TO %s' % quote_literal(client_encoding)
+        if len(_extended) < 64:
+            _extended[key] = sql
     return sql
 
 
@@ -221,6 +262,11 @@ def _within(connection, timeout):
         yield
     finally:
         watchdog.disarm(guard)
+
+
+def within(connection, timeout):
+    """A context manager: round trips inside it on ``connection`` are cut after ``timeout`` s."""
+    return _within(connection, timeout)
 
 
 def ping(connection, query, timeout=None):

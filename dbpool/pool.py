@@ -329,15 +329,25 @@ class ConnectionPool(object):
         if health.is_closed(connection):
             return stats.DISCARD_BROKEN, None
         timeout = self.options.ping_timeout
-        if entry.clean is not None and self.options.reset_on_return == RESET_AUTO:
+        if entry.clean is not None:
             # First end the transaction (free when none is open), so that
-            # what it did with SET LOCAL and the like is gone.
+            # what it did with SET LOCAL and the like is gone, and since the
+            # drivers change their own settings only outside one. Then put
+            # those back (one comparison when unchanged): a SET a driver
+            # sends to do so is the reset's to clear, and the catalog read
+            # below uses a cursor the borrower's factories would shape.
             if not (health.is_idle_in_autocommit(connection)
                     or health.reset(connection, None, timeout)):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
-            if not self._needs_reset(connection, entry.clean, now):
+            if not tracking.restore_driver(connection, entry.clean, timeout):
+                return stats.DISCARD_RESET_FAILED, stats.RESETS
+            if (self.options.reset_on_return == RESET_AUTO
+                    and not self._needs_reset(connection, entry.clean, now)):
                 return None, stats.RESETS_SKIPPED
-        if not health.reset(connection, entry.reset_sql or self._reset_sql, timeout):
+        reset_sql = tracking.reset_sql_for(connection, entry.reset_sql or self._reset_sql,
+                                           self.options.reset_on_return != RESET_AUTO,
+                                           self._code.trusted)
+        if not health.reset(connection, reset_sql, timeout):
             return stats.DISCARD_RESET_FAILED, stats.RESETS
         if entry.clean is None:
             return None, stats.RESETS
@@ -374,7 +384,7 @@ class ConnectionPool(object):
     def _mark_clean(self, entry, prepared):
         # After a reset (the borrower's set-up is to come) or that set-up.
         if entry.clean is not None:
-            entry.clean = tracking.baseline(entry.connection)
+            entry.clean = tracking.baseline(entry.connection, entry.clean)
             tracking.start_clean(entry.connection)
         entry.prepared = prepared
 

@@ -11,7 +11,13 @@ cannot change anything that outlives the transaction):
   COPY, ...) that may run code it does not name: triggers, rules, views,
   column defaults, policies. Whether that is harmless depends on the
   database (see dbpool.tracking), not on the text;
-- ``CATALOG``: a statement that may add such code (CREATE, ALTER, DROP, ...).
+- ``CATALOG``: a statement that may add such code (CREATE, ALTER, DROP, ...);
+- ``SEED``: it may have set the random seed, which the plain reset
+  (``DISCARD ALL``) keeps: it calls ``setseed()`` or a function the
+  classifier does not know, runs code it cannot see (``DO``, ``CALL``,
+  ``EXECUTE``, ``LOAD``), or is not understood. Of the statements that are
+  SESSION, only ``SET``, ``RESET``, ``LISTEN``, ``PREPARE``, ``DEALLOCATE``
+  and ``DISCARD`` cannot run a function, so they alone come without it.
 
 The judgement errs one way only: a statement it cannot prove harmless is
 SESSION. It is cached by text, since an application sends the same few
@@ -26,6 +32,8 @@ from dbpool.pycompat import string_types
 SESSION = 1
 RUNS_CODE = 2
 CATALOG = 4
+SEED = 8
+UNKNOWN = SESSION | SEED  # anything the classifier cannot see into
 
 _CACHE_SIZE = 2048
 _NOTHING_TRUSTED = frozenset()
@@ -61,6 +69,10 @@ _TRANSACTIONAL = frozenset(['begin', 'start', 'commit', 'end', 'rollback', 'abor
                             'savepoint', 'release', 'show', 'fetch', 'move', 'close',
                             'lock', 'notify', 'unlisten', 'checkpoint', 'vacuum', 'analyze',
                             'analyse'])
+# Words of a query a schema statement runs at once (CREATE TABLE ... AS).
+_QUERY_WORDS = frozenset(['select', 'values', 'execute', 'table', 'with'])
+# Session statements that run no function: the random seed is safe.
+_NO_CALLS = frozenset(['reset', 'listen', 'prepare', 'deallocate', 'discard'])
 # Statements that change the schema: not session state, but they may add
 # code that data statements run without naming it.
 _SCHEMA = frozenset(['create', 'alter', 'drop', 'comment', 'grant', 'revoke', 'truncate',
@@ -152,7 +164,7 @@ def classify(sql, trusted=_NOTHING_TRUSTED):
     try:
         bits = cache.get(sql)
     except TypeError:  # unhashable: not text
-        return SESSION
+        return UNKNOWN
     if bits is None:
         bits = _classify_text(sql, trusted)
         if len(cache) >= _CACHE_SIZE:
@@ -165,7 +177,7 @@ def _classify_text(sql, trusted):
     if isinstance(sql, bytes) and not isinstance(sql, string_types):
         sql = sql.decode('utf-8', 'replace')
     if not isinstance(sql, string_types):
-        return SESSION  # no text to judge
+        return UNKNOWN  # no text to judge
     text = _LITERALS.sub(_literal_mark, sql)
     bits = 0
     for statement in text.split(';'):
@@ -181,25 +193,27 @@ def _literal_mark(match):
 def _classify_statement(statement, trusted):
     match = _FIRST_WORD.match(statement)
     if match is None:
-        return SESSION
+        return UNKNOWN
     first = match.group(1).lower()
     if first in _TRANSACTIONAL:
         return 0
     if first == 'set':
         return _classify_set(statement)
     if first in _SCHEMA:
-        return _classify_schema(statement)
-    if first not in _DATA:
+        return _classify_schema(statement, trusted)
+    if first in _NO_CALLS:
         return SESSION
+    if first not in _DATA:
+        return UNKNOWN
     words = set(word.lower() for word in _WORD.findall(statement))
     if first == 'declare' and 'hold' in words and 'without' not in words:
-        return SESSION  # a WITH HOLD cursor outlives the transaction
+        return UNKNOWN  # a WITH HOLD cursor outlives the transaction
     if 'into' in words and first not in ('insert', 'merge'):
-        return SESSION  # SELECT ... INTO [TEMP] t makes a table
+        return UNKNOWN  # SELECT ... INTO [TEMP] t makes a table
     if 'temp' in words or 'temporary' in words:
-        return SESSION
+        return UNKNOWN
     if not _calls_are_known(statement, trusted):
-        return SESSION
+        return UNKNOWN
     return RUNS_CODE
 
 
@@ -214,10 +228,15 @@ def _classify_set(statement):
     return SESSION
 
 
-def _classify_schema(statement):
-    words = [word.lower() for word in _WORD.findall(statement)[:4]]
-    if 'temp' in words or 'temporary' in words:
-        return SESSION | CATALOG
+def _classify_schema(statement, trusted):
+    words = [word.lower() for word in _WORD.findall(statement)]
+    if 'temp' in words[:4] or 'temporary' in words[:4]:
+        return UNKNOWN | CATALOG
+    if 'as' in words and _QUERY_WORDS.intersection(words) \
+            and not _calls_are_known(statement, trusted):
+        # CREATE TABLE ... AS SELECT (or EXECUTE) runs its query now: its
+        # calls count as a data statement's would.
+        return UNKNOWN | CATALOG
     # Event triggers and TRUNCATE triggers run code too.
     return CATALOG | RUNS_CODE
 

@@ -11,10 +11,11 @@ through the connection, which then counts its statement as unknown.
 At checkin the pool compares the session with the *baseline* it recorded
 when the session was last known clean: the statements' verdicts, the
 parameters the server reports by itself whenever they change (time zone,
-client encoding, date style, role, ...), and the settings the driver
+client encoding, date style, role, ...), and the state the driver
 object keeps on the client side (isolation level, read-only, the cursor
-and row factories). Only a session that differs gets the reset round trip;
-driver-object settings are put back without one.
+and row factories, adapters, notice and notify handlers). Only a session
+that differs gets the reset round trip; the driver object's state is put
+back without one, at every checkin whatever the policy (restore_driver).
 
 A data statement can run code it does not name (triggers, rules, views,
 defaults, policies): ``DatabaseCode`` asks the catalog, now and then, which
@@ -27,12 +28,14 @@ import contextlib
 import logging
 import operator
 
-from dbpool import secrets, statements
+from dbpool import health, secrets, statements
 from dbpool.pycompat import monotonic, string_types
 
 logger = logging.getLogger('dbpool')
 
 SESSION = statements.SESSION
+UNKNOWN = statements.UNKNOWN
+SEED = statements.SEED
 RUNS_CODE = statements.RUNS_CODE
 CATALOG = statements.CATALOG
 
@@ -44,15 +47,37 @@ REPORTED_PARAMETERS = ('TimeZone', 'client_encoding', 'DateStyle', 'IntervalStyl
                        'default_transaction_read_only', 'search_path')
 _REPORTED_BYTES = tuple(name.encode('ascii') for name in REPORTED_PARAMETERS)
 
-# Client-side settings of the driver connection object, by driver; the
-# server's client_encoding is reported, psycopg2's own idea of it is not.
-_PSYCOPG2_SETTINGS = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory',
-                      'encoding')
-_PSYCOPG3_SETTINGS = ('isolation_level', 'read_only', 'deferrable', 'prepare_threshold',
-                      'prepared_max', 'cursor_factory', 'server_cursor_factory',
-                      'row_factory')
-_psycopg2_settings = operator.attrgetter(*_PSYCOPG2_SETTINGS)
-_psycopg3_settings = operator.attrgetter(*_PSYCOPG3_SETTINGS)
+# What the driver connection object keeps on the client side, by driver:
+# settings (isolation level, read-only, cursor and row factories, ...), the
+# handlers, type adapters and lists a borrower may add to, and psycopg2's
+# idea of the client encoding (the server reports its own, psycopg2's is
+# not). Any a release lacks is left out (see _driver_state).
+_PSYCOPG2_STATE = ('isolation_level', 'readonly', 'deferrable', 'cursor_factory', 'encoding',
+                   'notices', 'notifies', 'string_types', 'binary_types')
+# psycopg 3's adapters are an AdaptersMap that copies its tables on first
+# write once another map was made from it (every cursor makes one, and so
+# does the baseline, see _baseline_adapters): a registration shows as a
+# table that is no longer the one the baseline saw.
+_PSYCOPG3_STATE = ('_isolation_level', '_read_only', '_deferrable', '_prepared.prepare_threshold',
+                   '_prepared.prepared_max', 'cursor_factory', 'server_cursor_factory',
+                   'row_factory',
+                   '_notice_handlers', '_notify_handlers', '_notifies_backlog',
+                   '_adapters._dumpers', '_adapters._dumpers_by_oid', '_adapters._loaders',
+                   '_adapters.types._registry')
+# Compared by content against a copy taken with the baseline, as they are
+# changed in place; the rest by value (or identity, for the types registry:
+# a few hundred entries, replaced rather than changed).
+_BY_CONTENT = frozenset(['notices', 'notifies', 'string_types', 'binary_types',
+                         '_notice_handlers', '_notify_handlers', '_notifies_backlog',
+                         '_adapters._dumpers', '_adapters._dumpers_by_oid',
+                         '_adapters._loaders'])
+_ADAPTERS = '_adapters.'
+# psycopg 3's settings are read below their properties (each a Python call
+# on every checkin) and put back through them, which check the value.
+_PUBLIC = {'_isolation_level': 'isolation_level', '_read_only': 'read_only',
+           '_deferrable': 'deferrable', '_prepared.prepare_threshold': 'prepare_threshold',
+           '_prepared.prepared_max': 'prepared_max'}
+_state_getters = {}  # connection class -> (names, attrgetter)
 
 
 def _begin_tracking(connection, trusted):
@@ -87,7 +112,7 @@ class _Psycopg2CursorTracking(object):
         return self._dbpool_base.executemany(self, query, vars_list)
 
     def callproc(self, *args, **kwargs):
-        self.connection._dbpool_bits |= SESSION  # a function we cannot see into
+        self.connection._dbpool_bits |= UNKNOWN  # a function we cannot see into
         return self._dbpool_base.callproc(self, *args, **kwargs)
 
     def copy_expert(self, sql, *args, **kwargs):
@@ -156,7 +181,7 @@ class _Psycopg3CursorTracking(object):
             try:  # psycopg.sql.Composable
                 query = query.as_string(self)
             except Exception:
-                connection._dbpool_bits |= SESSION
+                connection._dbpool_bits |= UNKNOWN
                 return
         _judge(connection, query)
 
@@ -181,7 +206,7 @@ class _Psycopg3ConnectionTracking(object):
         # Every cursor's statement passes here (psycopg's own funnel); one
         # that no tracked cursor vouched for is unknown.
         if not self._dbpool_vouched:
-            self._dbpool_bits |= SESSION
+            self._dbpool_bits |= UNKNOWN
         return self._dbpool_base._start_query(self)
 
 
@@ -283,6 +308,10 @@ def adopt(connection, trusted=frozenset()):
     """
     if getattr(connection, '_dbpool_methods', None) is _Psycopg2ConnectionTracking:
         _begin_tracking(connection, trusted)
+        # What RESET ALL puts client_encoding back to (see reset_sql_for):
+        # read before any set-up changes it.
+        connection._dbpool_default_encoding = _psycopg2_spelling(
+            connection.get_parameter_status('client_encoding'))
         return True
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is None or not hasattr(connection, '_start_query'):
@@ -295,14 +324,65 @@ def adopt(connection, trusted=frozenset()):
     return True
 
 
-def baseline(connection):
-    """What the clean session looks like, read without a round trip."""
+def baseline(connection, previous=None):
+    """What the clean session looks like, read without a round trip.
+
+    (the parameters the server reports, a copy of the driver object's
+    state, the objects themselves, their names, the getter that reads them).
+    A ``previous`` baseline whose driver state still holds lends its copies.
+    """
+    pgconn = getattr(connection, 'pgconn', None)
+    reported = _reported(connection)
+    if previous is not None and previous[4](connection) == previous[1]:
+        return (reported,) + previous[1:]
+    if pgconn is not None:
+        _baseline_adapters(connection)
+    names, getter = _driver_state(connection)
+    objects = getter(connection)
+    copies = tuple(type(value)(value) if name in _BY_CONTENT and value is not None else value
+                   for name, value in zip(names, objects))
+    return (reported, copies, objects, names, getter)
+
+
+def _reported(connection):
+    # The parameters the server reports, as it last reported them.
     pgconn = getattr(connection, 'pgconn', None)
     if pgconn is not None:
-        return (tuple(map(pgconn.parameter_status, _REPORTED_BYTES)),
-                _psycopg3_settings(connection))
-    return (tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS)),
-            _psycopg2_settings(connection))
+        return tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
+    return tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
+
+
+def _driver_state(connection):
+    cls = type(connection)
+    found = _state_getters.get(cls)
+    if found is None:
+        names = _PSYCOPG3_STATE if getattr(connection, 'pgconn', None) is not None \
+            else _PSYCOPG2_STATE
+        # A release without the private attribute is read through the property.
+        names = tuple(name if _has_attribute(connection, name) else _PUBLIC.get(name, name)
+                      for name in names)
+        names = tuple(name for name in names if _has_attribute(connection, name))
+        found = _state_getters[cls] = (names, operator.attrgetter(*names))
+    return found
+
+
+def _has_attribute(connection, dotted):
+    try:
+        operator.attrgetter(dotted)(connection)
+        return True
+    except AttributeError:
+        return False
+
+
+def _baseline_adapters(connection):
+    # A copy of psycopg 3's AdaptersMap (copy-on-write, so cheap): what a
+    # restore puts back, and the reason a later registration on the
+    # connection's map copies the table it writes to.
+    try:
+        adapters = connection.adapters  # made on first use (the state reads _adapters)
+        connection._dbpool_adapters = type(adapters)(adapters)
+    except Exception:
+        connection._dbpool_adapters = None
 
 
 def start_clean(connection):
@@ -316,20 +396,82 @@ def session_changed(connection, clean):
 
     A look only, for the glue: nothing is put back and the verdicts stay.
     """
-    return bool(connection._dbpool_bits & SESSION) or baseline(connection)[0] != clean[0]
+    return bool(connection._dbpool_bits & SESSION) or _reported(connection) != clean[0]
+
+
+def restore_driver(connection, clean, timeout=None):
+    """Put the driver object's own state back as in the ``clean`` baseline, where it differs.
+
+    Call it with no transaction open (both drivers refuse to change these
+    settings inside one). No round trip, except for psycopg2 when the
+    borrower changed its client encoding, or its session characteristics
+    in autocommit (psycopg2 then sends them as SET default_transaction_*).
+    False when the driver refused, or the server did not answer such a SET
+    within ``timeout`` s (the connection should be closed).
+    """
+    if clean[4](connection) == clean[1]:
+        return True
+    try:
+        with health.within(connection, timeout):
+            _restore(connection, clean)
+    except Exception as exc:
+        logger.info('dbpool: could not put back the driver connection\'s settings, '
+                    'closing it: %s', exc)
+        return False
+    return True
+
+
+def _restore(connection, clean):
+    current = clean[4](connection)
+    adapters_done = False
+    for name, now, value, original in zip(clean[3], current, clean[1], clean[2]):
+        if now == value:
+            continue
+        if name.startswith(_ADAPTERS):
+            if not adapters_done:
+                _restore_adapters(connection)
+                adapters_done = True
+        elif name == 'encoding':
+            # psycopg2 encodes with what it believes; put the server and it
+            # back in step (the reported client_encoding is compared too).
+            connection.set_client_encoding(value)
+        elif name in _BY_CONTENT:
+            # A list, dict or deque: the same object, with its old contents.
+            if now is not original:
+                setattr(connection, name, original)
+            if original is None:
+                pass
+            elif isinstance(original, dict):
+                original.clear()
+                original.update(value)
+            elif isinstance(original, list):
+                original[:] = value
+            else:  # a deque
+                original.clear()
+                original.extend(value)
+        else:
+            setattr(connection, _PUBLIC.get(name, name), value)
+
+
+def _restore_adapters(connection):
+    snapshot = getattr(connection, '_dbpool_adapters', None)
+    if snapshot is not None:
+        connection._adapters = type(snapshot)(snapshot)
 
 
 def needs_reset(connection, clean, code_trusted):
     """True unless ``connection`` provably matches its ``clean`` baseline.
 
-    Puts back the driver object's own settings where they differ, in any
-    case (no round trip but psycopg2's client encoding); ``code_trusted``
-    says whether data statements may be trusted (DatabaseCode.trusted).
-    When the answer is False the session starts clean again.
+    Call it after restore_driver(): the driver object's own state is not
+    compared here. ``code_trusted`` says whether data statements may be
+    trusted (DatabaseCode.trusted). When the answer is False the session
+    starts clean again.
     """
-    reported, settings = baseline(connection)
-    if settings != clean[1]:
-        _restore_settings(connection, clean[1])
+    pgconn = getattr(connection, 'pgconn', None)
+    if pgconn is not None:
+        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
+    else:
+        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
     bits = connection._dbpool_bits
     if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
         return True
@@ -340,17 +482,34 @@ def needs_reset(connection, clean, code_trusted):
     return False
 
 
-def _restore_settings(connection, values):
-    names = _PSYCOPG3_SETTINGS if getattr(connection, 'pgconn', None) is not None \
-        else _PSYCOPG2_SETTINGS
-    for name, value in zip(names, values):
-        if name == 'encoding':
-            # psycopg2 decodes with what it believes; put the server and it
-            # back in step (the reported client_encoding is compared too).
-            if connection.encoding != value:
-                connection.set_client_encoding(value)
-        elif getattr(connection, name) != value:
-            setattr(connection, name, value)
+def _psycopg2_spelling(encoding):
+    # psycopg2 names an encoding as the server does, less what is not a
+    # letter or digit (SQL_ASCII is SQLASCII).
+    return ''.join(char for char in encoding or '' if char.isalnum()).upper() or None
+
+
+def reset_sql_for(connection, reset_sql, everything, code_trusted):
+    """``reset_sql`` with what else the reset of ``connection`` must clear (see health.extend_reset).
+
+    A new random seed when the session may have set one: with
+    ``everything`` (RESET_ON_RETURN='full', which promises a clean session
+    whatever happened), for a connection not tracked, or when it ran what
+    the classifier cannot see into (SEED), or data statements while the
+    database's own code is not trusted (``code_trusted``). psycopg2's
+    client encoding when it is not the session's default, which the reset
+    restores; psycopg 3 reads the encoding the server reports.
+    """
+    if reset_sql is None:
+        return None
+    bits = getattr(connection, '_dbpool_bits', None)
+    reseed = (everything or bits is None or bits & SEED
+              or (bits & RUNS_CODE and not code_trusted))
+    encoding = None
+    if getattr(connection, 'pgconn', None) is None:
+        encoding = getattr(connection, 'encoding', None)
+        if encoding == getattr(connection, '_dbpool_default_encoding', None):
+            encoding = None
+    return health.extend_reset(reset_sql, bool(reseed), encoding)
 
 
 # -- The database's own code ----------------------------------------------------------
