@@ -36,6 +36,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.alias not in CONNECTED_ALIASES:
             CONNECTED_ALIASES.add(self.alias)
             self._set_search_path()
+            if not self.connection.autocommit:
+                # Django 1.6-1.7 switch autocommit on only after this, which
+                # psycopg2 refuses inside the transaction the SET opened;
+                # Django's own set-up commits there the same way.
+                self.connection.commit()
 
     def _cursor(self, *args, **kwargs):
         cursor = super(DatabaseWrapper, self)._cursor(*args, **kwargs)
