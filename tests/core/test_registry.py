@@ -116,3 +116,34 @@ def test_a_key_that_changes_at_every_checkout_under_16_threads_stays_within_max_
                                          closed=record_closed_sessions(monkeypatch))
     assert errors == []
     assert 1 <= peak <= 4
+
+
+CHILD_AT_EXIT = r'''
+import atexit, json, os, sys
+sys.path.insert(0, os.getcwd())
+# Registered before dbpool is imported, so it runs after dbpool's own
+# at-exit handler (atexit runs the last registered first).
+atexit.register(lambda: sys.stdout.write(
+    'closed=%s open=%d\n' % (pool.closed, pool.stats()['connections_open'])))
+from dbpool import registry
+from tests.core.conftest import PoolFactory
+from tests.support import available_drivers
+factory = PoolFactory(available_drivers()[0], 'dbpool-at-exit',
+                      settings_dict=json.loads(os.environ['DBPOOL_TEST_SETTINGS']))
+pool = registry.get_pool(('at-exit',), 'at-exit', factory)
+pool.checkin(pool.checkout())
+'''
+
+
+def test_the_pools_of_a_process_close_their_idle_connections_at_exit(admin):
+    import json
+    import os
+    import subprocess
+    import sys
+    from tests.support import database, wait_until
+    env = dict(os.environ, DBPOOL_TEST_SETTINGS=json.dumps(database()))
+    output = subprocess.check_output([sys.executable, '-c', CHILD_AT_EXIT], env=env,
+                                     cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                                         os.path.abspath(__file__)))))
+    assert output.decode('ascii').strip() == 'closed=True open=0'
+    assert wait_until(lambda: admin.backend_pids('dbpool-at-exit') == [])
