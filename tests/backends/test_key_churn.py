@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 import itertools
 import logging
 
+import pytest
+
 from django.db import connection, connections
 
 import dbpool
@@ -52,3 +54,22 @@ def test_a_key_that_changes_at_every_checkout_keeps_16_threads_within_max_conns(
     assert 1 <= peak <= 4  # the alias' MAX_CONNS
     assert "the connection key keeps changing (options)" in caplog.text
     assert sum(1 for snapshot in dbpool.pool_stats() if snapshot['alias'] == 'default') <= 1
+
+
+def test_a_pool_closed_under_every_checkout_raises_a_django_error_that_says_what_to_do(
+        monkeypatch):
+    from dbpool.db.errors import OperationalError, PoolClosed
+    from dbpool.errors import PoolClosed as CorePoolClosed
+    from dbpool.pool import ConnectionPool
+
+    def always_closed(pool, *args, **kwargs):
+        raise CorePoolClosed('%s is closed' % pool.name)
+
+    monkeypatch.setattr(ConnectionPool, 'checkout', always_closed)
+    with pytest.raises(OperationalError) as raised:
+        connections['tiny'].cursor()
+    assert isinstance(raised.value, PoolClosed)
+    message = str(raised.value)
+    assert "the pool for alias 'tiny' was closed" in message
+    assert 'POOL_TIMEOUT=0.3 s' in message
+    assert 'Keep the alias' in message
