@@ -64,10 +64,6 @@ class PoolEntry(object):
             return False
         return True
 
-    def is_checked_out(self):
-        """True between a checkout and the checkin (or discard) that ends it."""
-        return bool(self.lease)
-
     def is_first_checkout(self):
         """True while the physical connection is lent out for the first time."""
         return self.checkouts == 1

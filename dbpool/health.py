@@ -252,8 +252,8 @@ def end_transaction(connection):
 
 
 @contextlib.contextmanager
-def _within(connection, timeout):
-    """The pool's own round trips on ``connection``, cut by the watchdog after ``timeout`` s."""
+def within(connection, timeout):
+    """Round trips inside this block on ``connection`` are cut by the watchdog after ``timeout`` s."""
     guard = None
     try:
         # Inside the try: a connection already dropped has no socket to
@@ -264,15 +264,10 @@ def _within(connection, timeout):
         watchdog.disarm(guard)
 
 
-def within(connection, timeout):
-    """A context manager: round trips inside it on ``connection`` are cut after ``timeout`` s."""
-    return _within(connection, timeout)
-
-
 def ping(connection, query, timeout=None):
     """Run ``query`` in one round trip; True if the server answered within ``timeout`` s."""
     try:
-        with _within(connection, timeout):
+        with within(connection, timeout):
             run_unprepared(connection, query)
             end_transaction(connection)
         return True
@@ -294,7 +289,7 @@ def reset(connection, reset_sql, timeout=None):
         # autocommit): no round trip, so no deadline to arm either.
         return True
     try:
-        with _within(connection, timeout):
+        with within(connection, timeout):
             end_transaction(connection)
             if not connection.autocommit:
                 connection.autocommit = True
@@ -309,7 +304,7 @@ def reset(connection, reset_sql, timeout=None):
 
 def query_rows(connection, sql, timeout=None):
     """The rows of ``sql``, through a plain cursor, within ``timeout`` s (else it raises)."""
-    with _within(connection, timeout):
+    with within(connection, timeout):
         cursor = connection.cursor()
         try:
             cursor.execute(sql)

@@ -459,9 +459,14 @@ class ConnectionPool(object):
             self._pass_slot_on()
             return
         self._changed.notify_all()  # close() may be waiting for _opening
-        if self._closed and not self._outstanding() and self in heir._elders:
-            heir._elders.remove(self)  # nothing of it left to count
+        self._leave_heir_if_empty()
         heir._pass_slot_on()
+
+    def _leave_heir_if_empty(self):
+        # Lock held: a closed pool with nothing left out no longer counts.
+        heir = self._heir
+        if self._closed and not self._outstanding() and self in heir._elders:
+            heir._elders.remove(self)
 
     def _pass_slot_on(self):
         # Lock held, a slot just freed: the first waiter may open a connection.
@@ -598,8 +603,7 @@ class ConnectionPool(object):
             self._idle = []
             heir = self._heir
             if heir is not None:
-                if not self._outstanding() and self in heir._elders:
-                    heir._elders.remove(self)
+                self._leave_heir_if_empty()
                 for _ in idle:  # room for the heir's waiters
                     heir._pass_slot_on()
             deadline = monotonic() + CLOSE_WAIT_S
@@ -679,10 +683,7 @@ class ConnectionPool(object):
         # yet asks its heir, which counts them all.
         if self._heir is not None:
             return self._heir._size()
-        size = len(self._idle) + len(self._in_use) + self._opening + self._closing
-        for pool in self._elders:
-            size += pool._outstanding()
-        return size
+        return self._outstanding() + self._closing + self._elders_out()
 
     def _outstanding(self):
         # Lock held.

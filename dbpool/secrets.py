@@ -47,11 +47,6 @@ _DIGEST_KEY = os.urandom(32)
 _blake2b = getattr(hashlib, 'blake2b', None)
 
 
-def is_secret(name):
-    """True for a parameter or setting name that holds a password."""
-    return name.lower() in SECRET_NAMES
-
-
 def mask_conninfo(text):
     """``text`` (a libpq conninfo string or URI) with every password replaced by the mask."""
     if '://' in text:

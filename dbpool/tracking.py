@@ -331,11 +331,10 @@ def baseline(connection, previous=None):
     state, the objects themselves, their names, the getter that reads them).
     A ``previous`` baseline whose driver state still holds lends its copies.
     """
-    pgconn = getattr(connection, 'pgconn', None)
     reported = _reported(connection)
     if previous is not None and previous[4](connection) == previous[1]:
         return (reported,) + previous[1:]
-    if pgconn is not None:
+    if getattr(connection, 'pgconn', None) is not None:
         _baseline_adapters(connection)
     names, getter = _driver_state(connection)
     objects = getter(connection)
@@ -439,14 +438,12 @@ def _restore(connection, clean):
             # A list, dict or deque: the same object, with its old contents.
             if now is not original:
                 setattr(connection, name, original)
-            if original is None:
-                pass
-            elif isinstance(original, dict):
+            if isinstance(original, dict):
                 original.clear()
                 original.update(value)
             elif isinstance(original, list):
                 original[:] = value
-            else:  # a deque
+            elif original is not None:  # a deque
                 original.clear()
                 original.extend(value)
         else:
@@ -467,13 +464,9 @@ def needs_reset(connection, clean, code_trusted):
     trusted (DatabaseCode.trusted). When the answer is False the session
     starts clean again.
     """
-    pgconn = getattr(connection, 'pgconn', None)
-    if pgconn is not None:
-        reported = tuple(map(pgconn.parameter_status, _REPORTED_BYTES))
-    else:
-        reported = tuple(map(connection.get_parameter_status, REPORTED_PARAMETERS))
     bits = connection._dbpool_bits
-    if bits & SESSION or (bits & RUNS_CODE and not code_trusted) or reported != clean[0]:
+    if (bits & SESSION or (bits & RUNS_CODE and not code_trusted)
+            or _reported(connection) != clean[0]):
         return True
     for cursor in connection._dbpool_held:
         if not cursor.closed:
