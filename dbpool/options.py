@@ -8,6 +8,10 @@ RESET_FULL = 'full'          # reset every session, whatever happened
 RESET_ROLLBACK = 'rollback'  # end the transaction only, never reset
 RESET_POLICIES = (RESET_AUTO, RESET_FULL, RESET_ROLLBACK)
 
+SCOPE_REQUEST = 'request'          # a borrower keeps its connection until it closes it
+SCOPE_TRANSACTION = 'transaction'  # ... or until a statement ends outside a transaction
+CHECKOUT_SCOPES = (SCOPE_REQUEST, SCOPE_TRANSACTION)
+
 # Every key the pool reads from OPTIONS, with its default. They are removed
 # from the copy of the connection parameters before the driver sees them.
 DEFAULTS = {
@@ -21,6 +25,7 @@ DEFAULTS = {
     'TEST_AFTER_IDLE': 5.0,     # seconds idle after which a checkout pings first
     'PING_TIMEOUT': 5.0,        # seconds the ping or the reset may take
     'RESET_ON_RETURN': RESET_AUTO,
+    'CHECKOUT_SCOPE': SCOPE_REQUEST,
     'TRUSTED_FUNCTIONS': (),    # database functions known to change no session state
     'LEAK_TIMEOUT': None,       # seconds a checkout may last before a warning
     'STATS_CALLBACK': None,     # callable(alias, stats) (the Django layer resolves a dotted path)
@@ -82,6 +87,17 @@ def parse_pool_options(options, where):
         checker.fail('RESET_ON_RETURN', policy, 'one of %s' % ', '.join(
             "'%s'" % p for p in RESET_POLICIES))
 
+    scope = values['CHECKOUT_SCOPE']
+    if scope not in CHECKOUT_SCOPES:
+        checker.fail('CHECKOUT_SCOPE', scope, 'one of %s' % ', '.join(
+            "'%s'" % s for s in CHECKOUT_SCOPES))
+    if scope == SCOPE_TRANSACTION and policy != RESET_AUTO:
+        raise ValueError(
+            "CHECKOUT_SCOPE='transaction' with RESET_ON_RETURN=%r in %s: transaction scope "
+            "gives a connection back after each statement, which only RESET_ON_RETURN='auto' "
+            "(the default) does without a reset round trip each time. Remove RESET_ON_RETURN "
+            "or set it to 'auto'." % (policy, where))
+
     return PoolOptions(
         max_conns=max_conns,
         min_conns=min_conns,
@@ -94,6 +110,7 @@ def parse_pool_options(options, where):
                                         optional=True),
         ping_timeout=checker.seconds('PING_TIMEOUT', values['PING_TIMEOUT'], optional=True),
         reset_on_return=policy,
+        checkout_scope=scope,
         trusted_functions=checker.names('TRUSTED_FUNCTIONS', values['TRUSTED_FUNCTIONS']),
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
         stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK']),

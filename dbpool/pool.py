@@ -377,6 +377,26 @@ class ConnectionPool(object):
                 return True
         return tracking.needs_reset(connection, clean, code.trusted)
 
+    def session_untouched(self, entry):
+        """True when ``entry``, still checked out, could go to another borrower as it is.
+
+        That is when its checkin would send nothing: no transaction open,
+        the driver object as lent, and the session provably as clean as its
+        baseline (RESET_ON_RETURN='auto'). A look only: the entry stays
+        checked out. Transaction-scoped checkout asks after each statement.
+        """
+        clean = entry.clean
+        if clean is None or self.options.reset_on_return != RESET_AUTO:
+            return False
+        connection = entry.connection
+        return (health.is_idle_in_autocommit(connection)
+                and clean[4](connection) == clean[1]
+                and not self._needs_reset(connection, clean, monotonic()))
+
+    def note(self, counter):
+        """Count one event of ``counter`` (a dbpool.stats counter) in this pool's statistics."""
+        self._count(counter)
+
     def session_prepared(self, entry):
         """The borrower set up a new or reset session: that is now its clean state."""
         self._mark_clean(entry, prepared=True)

@@ -28,6 +28,10 @@ RESETS = 'resets'                  # returns that sent a reset (or, 'rollback', 
 RESETS_SKIPPED = 'resets_skipped'  # returns whose session was provably clean: nothing sent
 CODE_CHECKS = 'code_checks'        # catalog reads of what code statements may run implicitly
 LEAKS_REPORTED = 'leaks_reported'
+# CHECKOUT_SCOPE='transaction': connections given back after a statement,
+# mid-request, and borrows kept to their end because the session changed.
+RETURNED_BETWEEN_STATEMENTS = 'returned_between_statements'
+PINNED = 'pinned'
 
 # Why a connection was closed: one counter per reason, named 'discarded_<reason>'.
 DISCARD_BROKEN = 'broken'              # failed a health check or was closed
@@ -46,7 +50,8 @@ FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSA
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
             CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS,
-            RESETS_SKIPPED, CODE_CHECKS, LEAKS_REPORTED) + tuple(
+            RESETS_SKIPPED, CODE_CHECKS, LEAKS_REPORTED, RETURNED_BETWEEN_STATEMENTS,
+            PINNED) + tuple(
                 'discarded_' + reason for reason in DISCARD_REASONS)
 
 

@@ -85,6 +85,9 @@ def _begin_tracking(connection, trusted):
     connection._dbpool_trusted = trusted
     connection._dbpool_held = []
     connection._dbpool_vouched = False
+    # Cursors made on the connection (whoever made them): transaction-scoped
+    # checkout compares it with the count of those Django made.
+    connection._dbpool_cursors = 0
 
 
 def _judge(connection, query):
@@ -198,6 +201,7 @@ class _Psycopg3ConnectionTracking(object):
     __slots__ = ()
 
     def cursor(self, *args, **kwargs):
+        self._dbpool_cursors += 1
         cursor = self._dbpool_base.cursor(self, *args, **kwargs)
         cursor.__class__ = _tracked_class(type(cursor), _Psycopg3CursorTracking)
         return cursor
@@ -222,6 +226,7 @@ class _Psycopg2ConnectionTracking(object):
 
     def cursor(self, *args, **kwargs):
         # psycopg2's cursor(name=None, cursor_factory=None, withhold=False, ...).
+        self._dbpool_cursors += 1
         if len(args) >= 2:
             args = args[:1] + (_tracked_psycopg2_cursor(args[1] or self.cursor_factory),) \
                 + args[2:]
@@ -322,6 +327,19 @@ def adopt(connection, trusted=frozenset()):
         return False
     _begin_tracking(connection, trusted)
     return True
+
+
+def track_cursor(cursor):
+    """Track a psycopg 3 cursor made on a tracked connection without its cursor().
+
+    Django 4.2+ makes its server-side cursors (iterator()) so; untracked,
+    their statements would count as unknown. psycopg2 cursors always come
+    from connection.cursor(), and are left alone.
+    """
+    connection = getattr(cursor, '_conn', None)
+    if (getattr(connection, '_dbpool_methods', None) is _Psycopg3ConnectionTracking
+            and getattr(cursor, '_dbpool_methods', None) is None):
+        cursor.__class__ = _tracked_class(type(cursor), _Psycopg3CursorTracking)
 
 
 def baseline(connection, previous=None):

@@ -34,7 +34,13 @@ dj42-psycopg2|$PY312|Django>=4.2,<4.3 psycopg2-binary pytz tblib
 dj42-psycopg3|$PY312|Django>=4.2,<4.3 psycopg[binary] pytz tblib
 dj61-psycopg2|$PY313|Django>=6.1,<6.2 psycopg2-binary tblib
 dj61-psycopg3|$PY313|Django>=6.1,<6.2 psycopg[binary] psycopg-pool tblib
+dj111-py27-tx|$PY27|
+dj42-psycopg2-tx|$PY312|
+dj61-psycopg3-tx|$PY313|
 "
+# A name ending in -tx is the configuration before it with dbpool's pools
+# transaction-scoped (OPTIONS['CHECKOUT_SCOPE']='transaction'), in its virtualenv.
+TX_POOL_OPTIONS='{"CHECKOUT_SCOPE": "transaction"}'
 
 usage() {
   echo "usage: $0 [--venvs-only] [CONFIG...] [-- RUN.PY ARGS...]" >&2
@@ -121,9 +127,15 @@ status=0
 summary=()
 for name in "${selected[@]}"; do
   line=$(echo "$CONFIG_TABLE" | grep "^$name|") || { echo "unknown configuration $name" >&2; usage; }
+  venv_name=${name%-tx}
+  pool_options=
+  if [ "$venv_name" != "$name" ]; then
+    line=$(echo "$CONFIG_TABLE" | grep "^$venv_name|") || { echo "no configuration $venv_name" >&2; usage; }
+    pool_options=$TX_POOL_OPTIONS
+  fi
   python=$(echo "$line" | cut -d'|' -f2)
   reqs=$(echo "$line" | cut -d'|' -f3)
-  if ! make_venv "$name" "$python" "$reqs"; then
+  if ! make_venv "$venv_name" "$python" "$reqs"; then
     echo "== $name: could not create its virtualenv" >&2
     summary+=("$name: venv failed")
     status=1
@@ -131,9 +143,9 @@ for name in "${selected[@]}"; do
   fi
   [ -n "$venvs_only" ] && continue
   echo
-  echo "== $name: $VENVS/$name/bin/python djangosuite/run.py ${run_args[*]:-}"
+  echo "== $name: $VENVS/$venv_name/bin/python djangosuite/run.py ${run_args[*]:-}${pool_options:+ (DJSUITE_POOL_OPTIONS=$pool_options)}"
   start=$(date +%s)
-  "$VENVS/$name/bin/python" "$HERE/run.py" --label "$name" --json "$results/$name.json" \
+  DJSUITE_POOL_OPTIONS=$pool_options "$VENVS/$venv_name/bin/python" "$HERE/run.py" --label "$name" --json "$results/$name.json" \
       --log-dir "$results/$name" "${dbpool_args[@]}" "${run_args[@]}" 2>&1 \
       | tee "$results/$name.out"
   code=${PIPESTATUS[0]}

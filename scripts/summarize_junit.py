@@ -24,8 +24,12 @@ def cell_counts(path):
 
 def main(tox_dir):
     totals = [0, 0, 0]
-    reports = sorted(glob.glob(os.path.join(tox_dir, '*', 'tmp', 'junit.xml')))
-    cells = [os.path.basename(os.path.dirname(os.path.dirname(path))) for path in reports]
+    # junit-transaction-scope.xml: a cell's second pass with transaction-scoped pools.
+    reports = sorted(glob.glob(os.path.join(tox_dir, '*', 'tmp', 'junit.xml'))
+                     + glob.glob(os.path.join(tox_dir, '*', 'tmp', 'junit-transaction-scope.xml')))
+    cells = [os.path.basename(os.path.dirname(os.path.dirname(path)))
+             + ('' if path.endswith(os.sep + 'junit.xml') else ' (transaction scope)')
+             for path in reports]
     width = max([24] + [len(cell) for cell in cells])
     for cell, path in zip(cells, reports):
         tests, failed, skipped = cell_counts(path)

@@ -14,7 +14,7 @@ from django.db.backends.postgresql_psycopg2.base import Database
 from django.db.backends.postgresql_psycopg2.base import DatabaseWrapper as StockDatabaseWrapper
 
 from dbpool.compat.creation import CreationHooks  # noqa: F401
-from dbpool.db import signals
+from dbpool.db import scope, signals
 from dbpool.db.targets import strip_pool_options
 
 __all__ = ['StockDatabaseWrapper', 'ConnectionHooks', 'CreationHooks', 'NO_DB_ALIAS']
@@ -38,7 +38,15 @@ class ConnectionHooks(object):
             if self._dbpool_entry.is_first_checkout():
                 signals.send_connection_created(self)
             signals.after_checkout(self)
-        return super(ConnectionHooks, self)._cursor()
+        made = self._dbpool_cursors_made()
+        cursor = super(ConnectionHooks, self)._cursor()
+        self._dbpool_cursor_made(cursor, made)
+        return cursor
+
+    def _leave_transaction_management(self, managed):
+        # A managed block ends here: a transaction-scoped borrow may end with it.
+        super(ConnectionHooks, self)._leave_transaction_management(managed)
+        scope.statement_done(self)
 
     def close(self):
         if self._dbpool_entry is None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from dbpool import health
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
-from dbpool.db import signals
+from dbpool.db import scope, signals
 from dbpool.db.targets import strip_pool_options
 from dbpool.forking import current_pid
 
@@ -73,6 +73,18 @@ class ConnectionHooks(object):
             # when threads are busy) to change nothing.
             return
         super(ConnectionHooks, self)._set_autocommit(autocommit)
+
+    def set_autocommit(self, *args, **kwargs):
+        # The outermost atomic() ends here (also after its on_commit
+        # callbacks): a transaction-scoped borrow may end with it.
+        super(ConnectionHooks, self).set_autocommit(*args, **kwargs)
+        scope.statement_done(self)
+
+    def create_cursor(self, *args, **kwargs):
+        made = self._dbpool_cursors_made()
+        cursor = super(ConnectionHooks, self).create_cursor(*args, **kwargs)
+        self._dbpool_cursor_made(cursor, made)
+        return cursor
 
     def is_usable(self):
         if self._dbpool_holds_given_back():

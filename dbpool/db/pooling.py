@@ -6,12 +6,13 @@ hook); this module decides *what* happens, the same on every release.
 from __future__ import absolute_import, division, print_function
 
 import logging
+import weakref
 
 from django.core.exceptions import ImproperlyConfigured
 
 from dbpool import leaks, registry, secrets, stats, tracking
 from dbpool.compat import CreationHooks
-from dbpool.db import borrowers, signals, stats_export
+from dbpool.db import borrowers, scope, signals, stats_export
 from dbpool.db import errors as django_errors
 from dbpool.db.targets import (  # noqa: F401 - also this module's names since 1.0
     close_pools_for_alias, close_pools_for_database, dbname, describe_target,
@@ -145,13 +146,42 @@ class PoolingMixin(object):
     # Django judged the current one unusable (then it is closed, not lent).
     _dbpool_given_back = None
     _dbpool_rejected = False
+    # CHECKOUT_SCOPE='transaction' (dbpool.db.scope): set once a borrow is
+    # set up, whether it may end after a statement; whether it was pinned;
+    # the count of driver cursors Django made in it.
+    _dbpool_scoped = False
+    _dbpool_pinned = False
+    _dbpool_cursor_mark = None
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
         super(PoolingMixin, self).__init__(*args, **kwargs)
+        # The live cursors of this wrapper that read ahead when the connection goes back.
+        self._dbpool_scoped_cursors = weakref.WeakSet()
         # Put the test-database hooks in front of whatever creation class
         # this release (or PostGIS) installed.
         self.creation = _pooled_creation_class(type(self.creation))(self)
+
+    def cursor(self, *args, **kwargs):
+        cursor = super(PoolingMixin, self).cursor(*args, **kwargs)
+        if self._dbpool_scoped:
+            return scope.ScopedCursor(self, cursor)
+        return cursor
+
+    def _dbpool_cursor(self):
+        """Django's own cursor (checking out if need be), for a ScopedCursor's next statement."""
+        return super(PoolingMixin, self).cursor()
+
+    def _dbpool_cursors_made(self):
+        """How many cursors the driver connection made so far (None when not tracked)."""
+        return getattr(self.connection, '_dbpool_cursors', None)
+
+    def _dbpool_cursor_made(self, cursor, made_before):
+        """Django made ``cursor`` for its own cursor(): tracked, and not a use behind its back."""
+        if self._dbpool_entry is not None:
+            tracking.track_cursor(cursor)
+            if self._dbpool_scoped:
+                scope.count_cursors(self, made_before)
 
     @classmethod
     def _dbpool_opener_class(cls):
@@ -262,6 +292,7 @@ class PoolingMixin(object):
         entry, pool = self._dbpool_entry, self._dbpool_pool
         rejected = self._dbpool_rejected
         self._dbpool_entry = self._dbpool_pool = None
+        self._dbpool_scoped = False
         self._dbpool_rejected = False
         self._dbpool_given_back = entry.connection
         if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6

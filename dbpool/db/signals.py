@@ -26,6 +26,7 @@ from django.db.backends.signals import connection_created
 from django.dispatch import Signal
 
 from dbpool import tracking
+from dbpool.db import scope
 
 logger = logging.getLogger('dbpool')
 
@@ -96,6 +97,7 @@ def send_connection_created_once():
 def after_checkout(wrapper):
     """Once Django set up a checked-out connection: keep settings, record it clean, tell listeners."""
     entry = wrapper._dbpool_entry
+    scope.begin_borrow(wrapper)
     new = entry.is_first_checkout()
     changed = new and getattr(wrapper, '_dbpool_connect_changed', False)
     wrapper._dbpool_connect_changed = False

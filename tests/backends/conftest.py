@@ -60,3 +60,26 @@ def admin():
     admin = Admin()
     yield admin
     admin.close()
+
+
+# DBPOOL_TEST_SCOPE=transaction runs the backend and fault tests with every
+# pool transaction-scoped unless a test names its scope or a reset policy
+# other than 'auto' (transaction scope needs 'auto'): tox runs them so in
+# some cells, after the default pass. Tests of what only request scope
+# does (a connection held between statements) say so (request_scope_only).
+TEST_SCOPE = os.environ.get('DBPOOL_TEST_SCOPE', 'request')
+request_scope_only = pytest.mark.skipif(
+    TEST_SCOPE != 'request',
+    reason='holds a connection between statements, which transaction scope gives back')
+
+if TEST_SCOPE != 'request':
+    from dbpool import options as _options
+    from dbpool.db import pooling as _pooling
+
+    def _parse_with_test_scope(options, where, _parse=_options.parse_pool_options):
+        options = dict(options)
+        if options.get('RESET_ON_RETURN', 'auto') == 'auto':
+            options.setdefault('CHECKOUT_SCOPE', TEST_SCOPE)
+        return _parse(options, where)
+
+    _pooling.parse_pool_options = _parse_with_test_scope

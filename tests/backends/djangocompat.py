@@ -19,8 +19,14 @@ def close_all():
 
 
 def connect(wrapper):
-    """Make ``wrapper`` open its connection (ensure_connection is 1.6+)."""
-    wrapper.cursor().close()
+    """Make ``wrapper`` check out a connection and keep it (ensure_connection is 1.6+).
+
+    No statement runs, so a transaction-scoped wrapper keeps it too.
+    """
+    if hasattr(wrapper, 'ensure_connection'):
+        wrapper.ensure_connection()
+    else:
+        wrapper._cursor().close()
 
 
 def _settings_store():

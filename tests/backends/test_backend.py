@@ -17,6 +17,7 @@ import dbpool
 from dbpool import compat, stats
 from dbpool.db.errors import OperationalError
 from dbpool.errors import PoolTimeout
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import (
     HAS_ATOMIC, HAS_THREAD_SHARING, close_all, connect, extra_alias, serializable_level,
     thread_sharing)
@@ -136,6 +137,7 @@ def test_threads_share_one_bounded_pool(admin):
     assert pool_of('default')[stats.CHECKOUTS] == 160
 
 
+@request_scope_only
 def test_exhaustion_raises_a_django_operational_error_that_says_what_to_change():
     held = threading.Event()
     release = threading.Event()
@@ -325,6 +327,7 @@ def test_django_session_set_up_is_applied_again_on_a_reset_connection(admin):
     assert seen[0][1:] == (assumes_role, 'UTC', True)
 
 
+@request_scope_only
 def test_a_thread_that_ends_without_closing_gives_its_connection_back():
     settings_dict = full_settings(MAX_CONNS=1, POOL_TIMEOUT=10)
     with extra_alias('forgetful', settings_dict):
@@ -365,6 +368,7 @@ def test_pooled_connections_get_keepalives_and_a_connect_timeout_unless_set():
     assert 'keepalives_idle=45' in dsn  # the user's value wins
 
 
+@request_scope_only
 @pytest.mark.skipif(compat.ERA in ('django13', 'django14'),
                     reason='is_usable() arrived in Django 1.6')
 def test_after_a_bare_close_the_wrapper_does_not_call_the_pools_connection_usable():
@@ -378,6 +382,7 @@ def test_after_a_bare_close_the_wrapper_does_not_call_the_pools_connection_usabl
     assert connection.is_usable() is True
 
 
+@request_scope_only
 @pytest.mark.skipif(not hasattr(compat.StockDatabaseWrapper, 'close_if_health_check_failed'),
                     reason='CONN_HEALTH_CHECKS arrived in Django 4.1')
 def test_a_connection_djangos_health_check_rejects_is_closed_not_lent_again():
@@ -392,6 +397,7 @@ def test_a_connection_djangos_health_check_rejects_is_closed_not_lent_again():
     assert backend_pid() != first
 
 
+@request_scope_only
 @pytest.mark.skipif(not HAS_THREAD_SHARING, reason='thread sharing arrived in Django 1.4')
 def test_a_shared_wrapper_keeps_what_a_thread_that_ended_checked_out_through_it():
     # Django's ThreadTests.test_pass_connection_between_threads: another

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 from django.db import connections, transaction
 
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import HAS_ATOMIC, extra_alias
 
 POLICIES = ['auto', 'full', 'rollback']
@@ -87,6 +88,7 @@ def first_request(wrapper, change):
     return pid
 
 
+@request_scope_only
 @pytest.mark.parametrize('policy', POLICIES)
 def test_a_request_that_made_the_raw_connection_read_only_does_not_break_the_next_ones_writes(
         probe_table, policy):
@@ -99,6 +101,7 @@ def test_a_request_that_made_the_raw_connection_read_only_does_not_break_the_nex
             assert tuple(row) == (pid, 'off')
 
 
+@request_scope_only
 @pytest.mark.parametrize('policy', POLICIES)
 def test_an_isolation_level_a_request_set_on_the_raw_connection_ends_with_it(policy):
     with extra_alias('driver_state', pooled(policy)) as wrapper:
@@ -109,6 +112,7 @@ def test_an_isolation_level_a_request_set_on_the_raw_connection_ends_with_it(pol
     assert tuple(row) == (pid, 'read committed')
 
 
+@request_scope_only
 @pytest.mark.parametrize('policy', POLICIES)
 def test_a_row_factory_a_request_set_on_the_raw_connection_ends_with_it(policy):
     with extra_alias('driver_state', pooled(policy)) as wrapper:

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 from django.db import connections
 
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import extra_alias
 from tests.non_utf8 import CAFE, believed_encoding, non_utf8_database, text
 
@@ -34,6 +35,7 @@ def request(wrapper, policy):
     return believed, text(server_encoding), length, text(echoed)
 
 
+@request_scope_only
 @pytest.mark.parametrize('encoding', ['LATIN1', 'SQL_ASCII'])
 @pytest.mark.parametrize('policy', ['full', 'auto'])
 def test_every_request_on_a_reused_connection_sends_text_in_the_encoding_the_server_expects(

@@ -20,6 +20,7 @@ import dbpool
 from dbpool import stats
 from dbpool.errors import PoolTimeout
 from dbpool.testing.pgcluster import free_port
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import HAS_ATOMIC, close_all, connect, extra_alias
 from tests.proxy import FaultProxy
 from tests.support import (
@@ -140,6 +141,7 @@ def test_a_backend_terminated_mid_query_fails_that_request_once_and_the_next_get
 
 # -- connections cut while idle in the pool ----------------------------------------
 
+@request_scope_only
 @pytest.mark.parametrize('reset', [True, False], ids=['rst', 'fin'])
 def test_connections_cut_while_idle_are_replaced_at_the_next_checkout_unseen(proxy, reset):
     app = unique('dbpool-fault-cut')

@@ -21,7 +21,7 @@ import pytest
 from django.db import connections
 
 from dbpool import registry
-from tests.backends.conftest import alias_settings, configure_django
+from tests.backends.conftest import alias_settings, configure_django, request_scope_only
 from tests.backends.djangocompat import close_all, extra_alias
 from tests.servers.harness import require
 from tests.support import Admin, run_threads_and_watch, wait_until
@@ -122,6 +122,7 @@ def per_call_cursor_factory_wrapper():
     return DatabaseWrapper
 
 
+@request_scope_only
 @needs_hooks
 def test_a_cursor_factory_made_per_call_uses_one_pool_and_reaches_each_borrower():
     # A thread per request, as a threaded server runs them: a new wrapper
