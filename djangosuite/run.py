@@ -51,6 +51,7 @@ QUICK_MODULES = ['backends', 'transactions', 'basic', 'get_or_create', 'select_f
 CONFIGS = [('stock', 'djangosuite.settings_stock'), ('dbpool', 'djangosuite.settings_dbpool')]
 DEFAULT_CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'dbpool-djangosuite')
 ALLOW_LIST = os.path.join(HERE, 'known_differences.txt')
+TRANSACTION_SCOPE_ALLOW_LIST = os.path.join(HERE, 'known_differences_transaction_scope.txt')
 
 PASSED = ('ok', 'expected failure')
 # Worst first: with several lines for one test (subtests), the worst wins.
@@ -595,6 +596,10 @@ def main(argv=None):
 
     stock, ours = outcomes['stock'], outcomes['dbpool']
     entries = load_allow_list(args.allow_list)
+    if json.loads(os.environ.get('DJSUITE_POOL_OPTIONS') or '{}').get('CHECKOUT_SCOPE') == \
+            'transaction':
+        # What only transaction scope does differently, on top of the rest.
+        entries += load_allow_list(TRANSACTION_SCOPE_ALLOW_LIST)
     rows, differences = compare(stock, ours, modules, entries)
     title = 'Django %s, Python %s, %s %s, dbpool %s: %s' % (
         django_version, py_version, driver, driver_version, dbpool_revision, label)

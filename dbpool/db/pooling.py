@@ -165,7 +165,7 @@ class PoolingMixin(object):
     def cursor(self, *args, **kwargs):
         cursor = super(PoolingMixin, self).cursor(*args, **kwargs)
         if self._dbpool_scoped:
-            return scope.ScopedCursor(self, cursor)
+            return scope.scoped_cursor(self, cursor)
         return cursor
 
     def _dbpool_cursor(self):

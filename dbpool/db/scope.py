@@ -35,6 +35,25 @@ _KEPT_ON_CLIENT = frozenset(['description', 'rowcount', 'lastrowid', 'query', '_
                              'closed', 'name', 'db', 'tzinfo_factory'])
 
 
+_scoped_classes = {}
+
+
+def scoped_cursor(db, cursor):
+    """``cursor`` (Django's CursorWrapper, or a subclass) as a ScopedCursor of ``db``.
+
+    The result is an instance of a subclass of both, so that it still is
+    what Django's cursor() returns for code that checks (Django's own
+    tests do); ScopedCursor's methods come first.
+    """
+    cls = type(cursor)
+    scoped = _scoped_classes.get(cls)
+    if scoped is None:
+        scoped = _scoped_classes[cls] = type(str('Scoped' + cls.__name__), (ScopedCursor, cls), {})
+    instance = object.__new__(scoped)
+    ScopedCursor.__init__(instance, db, cursor)
+    return instance
+
+
 class ScopedCursor(object):
     """Django's cursor, for a wrapper whose connection may go back between statements.
 
@@ -171,6 +190,21 @@ def count_cursors(db, made_before):
     mark = db._dbpool_cursor_mark
     if mark is not None and mark is not _RAW_USE:
         db._dbpool_cursor_mark = mark + db._dbpool_cursors_made() - made_before
+
+
+def pin(connection):
+    """Keep ``connection``'s (a Django wrapper's) connection until the end of the request.
+
+    For code that holds on to the driver connection (``connection.connection``)
+    between statements in ways the pool cannot see. Checks a connection
+    out if the wrapper holds none. Without effect in request scope.
+    """
+    if connection.connection is None:
+        connection.ensure_connection() if hasattr(connection, 'ensure_connection') \
+            else connection._cursor().close()
+    if connection._dbpool_scoped:
+        pin_for_raw_use(connection)
+        _pin(connection, connection._dbpool_pool)
 
 
 def pin_for_raw_use(db):

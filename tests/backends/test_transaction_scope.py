@@ -219,6 +219,10 @@ def make_read_only(raw):
         raw.read_only = True
 
 
+def read_only(raw):
+    return raw.readonly if hasattr(raw, 'set_session') else raw.read_only
+
+
 def test_a_change_to_the_driver_connection_pins_it_and_ends_with_the_request():
     with extra_alias('scoped', scoped_settings()) as wrapper:
         connect(wrapper)
@@ -226,16 +230,31 @@ def test_a_change_to_the_driver_connection_pins_it_and_ends_with_the_request():
         cursor = wrapper.cursor()
         mine = backend_pid(cursor)
         assert wrapper.connection is not None
-        cursor.execute('SHOW transaction_read_only')
-        assert cursor.fetchone()[0] == 'on'
+        assert backend_pid(cursor) == mine
         cursor.close()
         wrapper.close()
         assert pool_of(wrapper).stats()[stats.PINNED] == 1
+        connect(wrapper)
+        assert not read_only(wrapper.connection)  # put back at the request's end
         cursor = wrapper.cursor()
         assert backend_pid(cursor) == mine
         cursor.execute('SHOW transaction_read_only')
         assert cursor.fetchone()[0] == 'off'
         cursor.close()
+
+
+def test_pin_keeps_the_connection_to_the_end_of_the_request():
+    from dbpool.db.scope import pin
+    with extra_alias('scoped', scoped_settings()) as wrapper:
+        pin(wrapper)
+        raw = wrapper.connection
+        cursor = wrapper.cursor()
+        backend_pid(cursor)
+        cursor.close()
+        assert wrapper.connection is raw
+        wrapper.close()
+        assert wrapper.connection is None
+        assert pool_of(wrapper).stats()[stats.PINNED] == 1
 
 
 def test_the_driver_cursor_under_djangos_cursor_pins_the_connection():
