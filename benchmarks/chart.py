@@ -12,7 +12,7 @@ from report import LOAD, SCENARIO_LABELS, _ordered  # noqa: E402
 COLOURS = {'stock0': '#bbbbbb', 'persistent': '#777777', 'djpool': '#e69f00',
            'djdbconnpool': '#cc79a7', 'pgpool2': '#56b4e9', 'geventpool': '#f0e442',
            'dbpool': '#009e73',
-           'dbpool-full': '#a6d854', 'dbpool-rollback': '#66c2a5'}
+           'dbpool-full': '#a6d854', 'dbpool-rollback': '#66c2a5', 'dbpool-tx': '#0072b2'}
 
 
 def _bars(axis, names, values, colours, hatches, title, log=False, digits=0, labels=True):
