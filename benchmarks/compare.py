@@ -35,7 +35,9 @@ import report  # noqa: E402
 
 PRESETS = {
     # rounds, warm-up s, measured s per scenario, micro s: about 8 min
-    # (quick) and 45 min (full) for the 21 modes on a quiet 2-core machine.
+    # (quick) and 50 min (full) for the 21 modes on a quiet 2-core machine
+    # (estimates), of which 4 min (quick) or 10 min (full) wait for the 30 s checkout
+    # timeout of the two pools that starve threads (32t/8c and the slow view).
     'quick': dict(rounds=2, warmup=0.4, seconds=1.0, micro_seconds=0.4),
     'full': dict(rounds=5, warmup=1.0, seconds=4.0, micro_seconds=2.0),
 }
