@@ -51,10 +51,10 @@ def draw(data, path):
             axes[1][column].axis('off')
             continue
         row_names = [r[0] for r in rows]
+        # Names on the first column drawn, and wherever the modes differ
+        # from it (the gevent scenario has modes of its own).
+        labels = first_names is None or row_names != first_names
         first_names = first_names or row_names
-        # Names on the first column, and wherever the modes differ from it
-        # (the gevent scenario has modes of its own).
-        labels = column == 0 or row_names != first_names
         label = (SCENARIO_LABELS[alias].replace('g/', ' greenlets / ')
                  .replace('t/', ' threads / ').replace('c', ' conns'))
         _bars(axes[0][column], row_names, [r[3]['requests_per_s'] for r in rows],

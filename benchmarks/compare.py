@@ -82,6 +82,9 @@ def admin_connection(url):
 
 def worker_env(url, mode, extra=None):
     env = dict(os.environ)
+    # Scenario sizes change only where a caller asks (slow_view_sizing.py):
+    # the report's labels are SCENARIOS'.
+    env.pop('BENCH_SIZES', None)
     env.update(extra or {})
     env.update(DATABASE_URL=url, BENCH_MODE=mode.name,
                DJANGO_SETTINGS_MODULE='benchsite.settings',

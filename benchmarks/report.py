@@ -388,6 +388,6 @@ def target_lines(targets):
                                                        if limit else 0.0)
         else:
             shown = '%s%s (limit %s)' % (value, t['unit'], limit)
-        lines.append('  %-6s %-20s %-28s %s: %s' % ('MET' if t['met'] else 'MISSED', t['mode'],
+        lines.append('  %-6s %-20s %-34s %s: %s' % ('MET' if t['met'] else 'MISSED', t['mode'],
                                                     t['target'], t['text'], shown))
     return lines
