@@ -1,8 +1,8 @@
 """Turn compare.py's rounds into the summary, the table and the verdict on each target."""
 from __future__ import absolute_import, division, print_function
 
-from modes import (BY_NAME, GEVENT_SCENARIOS, OURS, PAGE_SCENARIOS, SCENARIOS, SLOW_SCENARIOS,
-                   TRANSACTION_SCOPE, baseline_for, request_scope_for)
+from modes import (BY_NAME, GEVENT_SCENARIOS, OURS, PAGE_SCENARIOS, SCENARIOS, SLOW_PAUSE_S,
+                   SLOW_SCENARIOS, TRANSACTION_SCOPE, baseline_for, request_scope_for)
 
 LOAD = [alias for alias, _, _ in SCENARIOS]
 SCENARIO_LABELS = dict(
@@ -327,16 +327,16 @@ def micro_lines(summary):
 
 
 def slow_lines(summary):
-    """The slow view (a query, a 20 ms pause, a query) for every mode: its own table."""
+    """The slow view (a query, a pause, a query) for every mode: its own table."""
     rows = [(name, entry) for name, entry in _ordered(summary) if 'slow' in entry]
     if not rows:
         return []
-    lines = ['', 'Slow view, %s: each request a query, a 20 ms pause outside the database '
+    lines = ['', 'Slow view, %s: each request a query, a %.0f ms pause outside the database '
              '(the GIL released), a query; pools capped at %d connections, stock Django '
              'one per thread. Starved threads: threads with a 1 s window without a request '
              'done (worst round); x persistent: requests/s over stock persistent, x request '
              'scope: transaction scope over dbpool\'s default, same driver.'
-             % (SCENARIO_LABELS['slow'], SLOW_CONNS), '',
+             % (SCENARIO_LABELS['slow'], SLOW_PAUSE_S * 1e3, SLOW_CONNS), '',
              '| mode | driver | req/s | x persistent | x request scope | errors '
              '| starved threads | peak conns | p50 ms | p99 ms |',
              '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
