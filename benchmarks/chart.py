@@ -12,7 +12,7 @@ from report import LOAD, SCENARIO_LABELS, _ordered  # noqa: E402
 COLOURS = {'stock0': '#bbbbbb', 'persistent': '#777777', 'djpool': '#e69f00',
            'djdbconnpool': '#cc79a7', 'pgpool2': '#56b4e9', 'geventpool': '#f0e442',
            'dbpool': '#009e73',
-           'dbpool-full': '#a6d854', 'dbpool-rollback': '#66c2a5'}
+           'dbpool-full': '#a6d854', 'dbpool-rollback': '#66c2a5', 'dbpool-tx': '#0072b2'}
 
 
 def _bars(axis, names, values, colours, hatches, title, log=False, digits=0, labels=True):
@@ -51,10 +51,10 @@ def draw(data, path):
             axes[1][column].axis('off')
             continue
         row_names = [r[0] for r in rows]
+        # Names on the first column drawn, and wherever the modes differ
+        # from it (the gevent scenario has modes of its own).
+        labels = first_names is None or row_names != first_names
         first_names = first_names or row_names
-        # Names on the first column, and wherever the modes differ from it
-        # (the gevent scenario has modes of its own).
-        labels = column == 0 or row_names != first_names
         label = (SCENARIO_LABELS[alias].replace('g/', ' greenlets / ')
                  .replace('t/', ' threads / ').replace('c', ' conns'))
         _bars(axes[0][column], row_names, [r[3]['requests_per_s'] for r in rows],

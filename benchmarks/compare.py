@@ -28,13 +28,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT]
 
+from dbpool.options import OPTION_NAMES  # noqa: E402
 from dbpool.testing.pgcluster import PgCluster  # noqa: E402
 from modes import APP_PREFIX, BY_NAME, MODES, SCENARIOS  # noqa: E402
 import report  # noqa: E402
 
 PRESETS = {
-    # rounds, warm-up s, measured s per scenario, micro s: about 3 min
-    # (quick) and 21 min (full) for the 11 modes on a loaded 2-core machine.
+    # rounds, warm-up s, measured s per scenario, micro s: about 8 min
+    # (quick) and 50 min (full) for the 21 modes on a quiet 2-core machine
+    # (estimates), of which 4 min (quick) or 10 min (full) wait for the 30 s checkout
+    # timeout of the two pools that starve threads (32t/8c and the slow view).
     'quick': dict(rounds=2, warmup=0.4, seconds=1.0, micro_seconds=0.4),
     'full': dict(rounds=5, warmup=1.0, seconds=4.0, micro_seconds=2.0),
 }
@@ -77,8 +80,12 @@ def admin_connection(url):
     return psycopg.connect(url, autocommit=True, application_name='bench-sampler-admin')
 
 
-def worker_env(url, mode):
+def worker_env(url, mode, extra=None):
     env = dict(os.environ)
+    # Scenario sizes change only where a caller asks (slow_view_sizing.py):
+    # the report's labels are SCENARIOS'.
+    env.pop('BENCH_SIZES', None)
+    env.update(extra or {})
     env.update(DATABASE_URL=url, BENCH_MODE=mode.name,
                DJANGO_SETTINGS_MODULE='benchsite.settings',
                PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, 'testprojects', 'modern'),
@@ -86,14 +93,14 @@ def worker_env(url, mode):
     return env
 
 
-def run_worker(python, url, mode, extra_args, admin):
+def run_worker(python, url, mode, extra_args, admin, env=None):
     """Run one worker; return its results, with each scenario's peak sessions."""
     sampler = SessionSampler(admin)
     sampler.start()
     try:
         proc = subprocess.run(
             [python, os.path.join(HERE, 'worker.py')] + extra_args,
-            env=worker_env(url, mode), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=worker_env(url, mode, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True, timeout=WORKER_TIMEOUT)
     finally:
         sampler.stop()
@@ -128,7 +135,8 @@ def parse_args(argv=None):
     parser.add_argument('--micro-seconds', type=float)
     parser.add_argument('--modes', help='comma-separated mode names (default: all): %s'
                         % ', '.join(mode.name for mode in MODES))
-    parser.add_argument('--scenarios', help='comma-separated: s1,s8,s32,micro (default all)')
+    parser.add_argument('--scenarios', help='comma-separated: %s,micro (default all)'
+                        % ','.join(alias for alias, _, _ in SCENARIOS))
     parser.add_argument('--out', default=os.path.join(HERE, 'results', 'latest.json'))
     parser.add_argument('--chart', help='write the PNG chart here (e.g. docs/benchmarks.png)')
     parser.add_argument('--python', help='Python of the main venv (default: this one)')
@@ -150,8 +158,11 @@ def main(argv=None):
     modes, skipped = [], []
     for name in names:
         mode = BY_NAME[name]
+        missing = mode.missing_options(OPTION_NAMES)
         if found[mode.venv] is None:
             skipped.append('%s: no venv %s (run.sh makes it)' % (name, mode.venv))
+        elif missing:
+            skipped.append('%s: this dbpool has no OPTIONS %s' % (name, ', '.join(missing)))
         else:
             modes.append(mode)
     cluster = None
@@ -161,6 +172,8 @@ def main(argv=None):
         url = cluster.url()
         print('started a private PostgreSQL (scram-sha-256) on %s:%s' % (cluster.host,
                                                                          cluster.port))
+    for line in skipped:
+        print('skipped %s' % line)
     extra = ['--warmup', str(args.warmup), '--seconds', str(args.seconds),
              '--micro-seconds', str(args.micro_seconds)]
     if args.scenarios:

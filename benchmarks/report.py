@@ -1,15 +1,27 @@
 """Turn compare.py's rounds into the summary, the table and the verdict on each target."""
 from __future__ import absolute_import, division, print_function
 
-from modes import BY_NAME, GEVENT_SCENARIOS, OURS, PAGE_SCENARIOS, SCENARIOS, baseline_for
+from modes import (BY_NAME, GEVENT_SCENARIOS, OURS, PAGE_SCENARIOS, SCENARIOS, SLOW_PAUSE_S,
+                   SLOW_SCENARIOS, TRANSACTION_SCOPE, baseline_for, request_scope_for)
 
 LOAD = [alias for alias, _, _ in SCENARIOS]
 SCENARIO_LABELS = dict(
     (alias, ('gevent %dg/%dc' if alias in GEVENT_SCENARIOS else
-             'page %dt/%dc' if alias in PAGE_SCENARIOS else '%dt/%dc') % (threads, conns))
+             'page %dt/%dc' if alias in PAGE_SCENARIOS else
+             'slow %dt/%dc' if alias in SLOW_SCENARIOS else '%dt/%dc') % (threads, conns))
     for alias, threads, conns in SCENARIOS)
 SCENARIO_LABELS['micro'] = 'micro'
 MAX_CONNS_32 = 8
+SLOW_CONNS = dict((alias, conns) for alias, _, conns in SCENARIOS)['slow']
+# The targets of the issue on RESET_ON_RETURN (issue 13) are for these
+# families; transaction scope has its own (issue 15), against request scope.
+RESET_FAMILIES = tuple(family for family in OURS if family != TRANSACTION_SCOPE)
+# Transaction scope: each scenario >= 0.95x request scope's requests/s (the
+# micro cycle at most 1/0.95 of its time); the slow view >= 3x request scope
+# and >= 0.9x stock persistent.
+SCOPE_LIMIT = 0.95
+SLOW_VS_REQUEST_SCOPE = 3.0
+SLOW_VS_PERSISTENT = 0.90
 
 
 def median(values):
@@ -42,6 +54,10 @@ def _load_summary(runs):
         'max_ms': max(r['max_ms'] for r in runs),
         'starved_thread_windows': sum(r['starved_thread_windows'] for r in runs),
         'thread_windows': sum(r['threads'] * r['windows'] for r in runs),
+        # Threads with at least one 1 s window without a request done, in
+        # the worst round.
+        'starved_threads': max(r.get('starved_threads', 0) for r in runs),
+        'threads': max(r['threads'] for r in runs),
         'peak_connections': max(r.get('peak_connections', 0) for r in runs),
         'errors': sum(r['errors'] for r in runs),
         'requests': sum(r['requests'] for r in runs),
@@ -76,7 +92,26 @@ def summarise(modes, rounds):
             entry['micro']['ratio'] = entry['micro']['us_per_cycle'] / base['micro']['us_per_cycle']
             entry['micro']['cpu_ratio'] = (entry['micro']['cpu_us_per_cycle']
                                            / base['micro']['cpu_us_per_cycle'])
+        if entry['family'] == TRANSACTION_SCOPE:
+            _add_scope_ratios(entry, summary.get(request_scope_for(BY_NAME[name]).name))
     return summary
+
+
+def _add_scope_ratios(entry, default):
+    """Transaction scope over request scope (the default), same driver: ``scope_ratio``.
+
+    requests/s over requests/s for the load; for the micro cycle, time over
+    time (lower is better), as its other ratios.
+    """
+    if not default:
+        return
+    for alias in LOAD:
+        if alias in entry and alias in default:
+            entry[alias]['scope_ratio'] = (entry[alias]['requests_per_s']
+                                           / default[alias]['requests_per_s'])
+    if 'micro' in entry and 'micro' in default:
+        entry['micro']['scope_ratio'] = (entry['micro']['us_per_cycle']
+                                         / default['micro']['us_per_cycle'])
 
 
 # -- Targets ----------------------------------------------------------------------
@@ -112,7 +147,9 @@ def check_targets(summary):
     """Every target of the issue, for each of our modes in the run: value, limit, met."""
     targets = []
     for name, entry in sorted(summary.items()):
-        if entry['family'] not in OURS:
+        if entry['family'] == TRANSACTION_SCOPE:
+            targets.extend(_scope_targets(summary, name, entry))
+        if entry['family'] not in RESET_FAMILIES:
             continue
         driver = entry['driver']
         _, base = _find(summary, 'persistent', driver)
@@ -180,6 +217,52 @@ def check_targets(summary):
     return targets
 
 
+def _scope_targets(summary, name, entry):
+    """The targets of transaction scope (issue 15) for one of its modes."""
+    targets = []
+    default_name = request_scope_for(BY_NAME[name]).name
+    for alias in LOAD:
+        r = entry.get(alias)
+        if not r or 'scope_ratio' not in r or alias in SLOW_SCENARIOS:
+            continue
+        targets.append(_target('%s vs request scope' % SCENARIO_LABELS[alias], name,
+                               '>= %.2fx request scope (%s)' % (SCOPE_LIMIT, default_name),
+                               r['scope_ratio'], SCOPE_LIMIT, r['scope_ratio'] >= SCOPE_LIMIT,
+                               'x'))
+    micro = entry.get('micro')
+    if micro and 'scope_ratio' in micro:
+        limit = 1.0 / SCOPE_LIMIT
+        targets.append(_target('micro vs request scope', name,
+                               '<= %.2fx request scope cycle (%s)' % (limit, default_name),
+                               micro['scope_ratio'], limit, micro['scope_ratio'] <= limit, 'x'))
+    slow = entry.get('slow')
+    if not slow:
+        return targets
+    label = SCENARIO_LABELS['slow']
+    base = summary.get(baseline_for(BY_NAME[name]).name)
+    if base and 'slow' in base:
+        ratio = slow['requests_per_s'] / base['slow']['requests_per_s']
+        targets.append(_target('%s vs stock persistent' % label, name,
+                               '>= %.2fx stock persistent (same driver)' % SLOW_VS_PERSISTENT,
+                               ratio, SLOW_VS_PERSISTENT, ratio >= SLOW_VS_PERSISTENT, 'x'))
+    if 'scope_ratio' in slow:
+        targets.append(_target('%s vs request scope' % label, name,
+                               '>= %.1fx request scope (%s)' % (SLOW_VS_REQUEST_SCOPE,
+                                                                 default_name),
+                               slow['scope_ratio'], SLOW_VS_REQUEST_SCOPE,
+                               slow['scope_ratio'] >= SLOW_VS_REQUEST_SCOPE, 'x'))
+    targets.append(_target('%s no errors' % label, name, 'every request answered 200',
+                           slow['errors'], 0, slow['errors'] == 0, ' errors'))
+    targets.append(_target('%s no thread starved' % label, name,
+                           'every thread completes requests in every 1 s window',
+                           slow['starved_threads'], 0, slow['starved_threads'] == 0,
+                           ' threads'))
+    targets.append(_target('%s server connections' % label, name,
+                           '<= %d server connections' % SLOW_CONNS, slow['peak_connections'],
+                           SLOW_CONNS, slow['peak_connections'] <= SLOW_CONNS))
+    return targets
+
+
 # -- Text -------------------------------------------------------------------------
 
 def _fmt(value, digits=1):
@@ -193,7 +276,8 @@ def _ordered(summary):
 
 
 def table_lines(data):
-    """The results as Markdown tables: the load scenarios, then the micro-benchmark."""
+    """The results as Markdown tables: the load scenarios, the micro-benchmark, the slow
+    view, transaction scope against request scope."""
     summary, meta = data['summary'], data['meta']
     lines = ['Load: requests/s (median of %d rounds of %.0f s), latency p50/p99 (median of '
              'rounds) and max, starved thread-windows (1 s windows with no request done), '
@@ -215,19 +299,80 @@ def table_lines(data):
                             r['thread_windows'], r['peak_connections'],
                             _fmt(r.get('cpu_us_per_request'), 0),
                             ' %d errors' % r['errors'] if r['errors'] else ''))
-    lines += ['', 'Micro: one borrow + SELECT 1 + return (close_if_unusable_or_obsolete), '
-              'microseconds per cycle: wall time (best batch of each round, median of '
-              'rounds) and the CPU time of the calling thread (mean, median of rounds); '
-              'ratios over stock persistent, same driver (lower is better).', '',
-              '| mode | driver | us/cycle | ratio | CPU us/cycle | CPU ratio |',
-              '|---|---|---:|---:|---:|---:|']
-    for name, entry in _ordered(summary):
-        m = entry.get('micro')
-        if m:
-            lines.append('| %s | %s | %.1f | %s | %.1f | %s |' % (
-                entry['label'], entry['driver'], m['us_per_cycle'], _fmt(m.get('ratio'), 3),
-                m['cpu_us_per_cycle'], _fmt(m.get('cpu_ratio'), 3)))
+    lines += micro_lines(summary)
+    lines += slow_lines(summary)
+    lines += scope_lines(summary)
+    if meta.get('skipped'):
+        lines += ['', 'Skipped: %s.' % '; '.join(meta['skipped'])]
     return lines
+
+
+def micro_lines(summary):
+    """The micro-benchmark's table (nothing when no mode ran it)."""
+    rows = [entry for _, entry in _ordered(summary) if entry.get('micro')]
+    if not rows:
+        return []
+    lines = ['', 'Micro: one borrow + SELECT 1 + return (close_if_unusable_or_obsolete), '
+             'microseconds per cycle: wall time (best batch of each round, median of '
+             'rounds) and the CPU time of the calling thread (mean, median of rounds); '
+             'ratios over stock persistent, same driver (lower is better).', '',
+             '| mode | driver | us/cycle | ratio | CPU us/cycle | CPU ratio |',
+             '|---|---|---:|---:|---:|---:|']
+    for entry in rows:
+        m = entry['micro']
+        lines.append('| %s | %s | %.1f | %s | %.1f | %s |' % (
+            entry['label'], entry['driver'], m['us_per_cycle'], _fmt(m.get('ratio'), 3),
+            m['cpu_us_per_cycle'], _fmt(m.get('cpu_ratio'), 3)))
+    return lines
+
+
+def slow_lines(summary):
+    """The slow view (a query, a pause, a query) for every mode: its own table."""
+    rows = [(name, entry) for name, entry in _ordered(summary) if 'slow' in entry]
+    if not rows:
+        return []
+    lines = ['', 'Slow view, %s: each request a query, a %.0f ms pause outside the database '
+             '(the GIL released), a query; pools capped at %d connections, stock Django '
+             'one per thread. Starved threads: threads with a 1 s window without a request '
+             'done (worst round); x persistent: requests/s over stock persistent, x request '
+             'scope: transaction scope over dbpool\'s default, same driver.'
+             % (SCENARIO_LABELS['slow'], SLOW_PAUSE_S * 1e3, SLOW_CONNS), '',
+             '| mode | driver | req/s | x persistent | x request scope | errors '
+             '| starved threads | peak conns | p50 ms | p99 ms |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+    for name, entry in rows:
+        r = entry['slow']
+        lines.append('| %s | %s | %.0f | %s | %s | %d | %d/%d | %d | %.1f | %.1f |' % (
+            entry['label'], entry['driver'], r['requests_per_s'], _fmt(r.get('ratio'), 2),
+            _fmt(r.get('scope_ratio'), 2), r['errors'], r['starved_threads'], r['threads'],
+            r['peak_connections'], r['p50_ms'], r['p99_ms']))
+    return lines
+
+
+def scope_lines(summary):
+    """Transaction scope against request scope (the default), per scenario and driver."""
+    rows = []
+    for name, entry in _ordered(summary):
+        if entry['family'] != TRANSACTION_SCOPE:
+            continue
+        default = summary.get(request_scope_for(BY_NAME[name]).name)
+        for alias in LOAD + ['micro']:
+            r = entry.get(alias)
+            if not r or 'scope_ratio' not in r:
+                continue
+            metric = 'us_per_cycle' if alias == 'micro' else 'requests_per_s'
+            limit = ('<= %.2f' % (1.0 / SCOPE_LIMIT) if alias == 'micro' else
+                     '>= %.2f' % (SLOW_VS_REQUEST_SCOPE if alias in SLOW_SCENARIOS
+                                  else SCOPE_LIMIT))
+            rows.append('| %s | %s | %.1f | %.1f | %.2f | %s |' % (
+                SCENARIO_LABELS[alias], entry['driver'], default[alias][metric], r[metric],
+                r['scope_ratio'], limit))
+    if not rows:
+        return []
+    return ['', "Transaction scope against request scope (dbpool's default), same driver and "
+            'worker kind: requests/s (micro: us per cycle, lower is better) and their ratio.',
+            '', '| scenario | driver | request scope | transaction scope | ratio | target |',
+            '|---|---|---:|---:|---:|---|'] + rows
 
 
 def target_lines(targets):
@@ -243,6 +388,6 @@ def target_lines(targets):
                                                        if limit else 0.0)
         else:
             shown = '%s%s (limit %s)' % (value, t['unit'], limit)
-        lines.append('  %-6s %-20s %-28s %s: %s' % ('MET' if t['met'] else 'MISSED', t['mode'],
+        lines.append('  %-6s %-20s %-34s %s: %s' % ('MET' if t['met'] else 'MISSED', t['mode'],
                                                     t['target'], t['text'], shown))
     return lines

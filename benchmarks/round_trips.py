@@ -8,7 +8,8 @@ tests/proxy.py's counting proxy, which reads the protocol and counts the
 messages the server answers (Query, and Sync for the extended protocol).
 After a warm-up (the first connection, Django's set-up, the pool's first
 catalog read) it serves ``--requests`` requests of the one-query view on
-the s1 alias and as many realistic pages (the page alias), and the parent
+the s1 alias, as many realistic pages (the page alias) and as many slow
+views (the slow alias: a query, a 20 ms pause, a query), and the parent
 reads the count after each. Prints round trips per request, per mode and
 view. Starts a throwaway PostgreSQL unless DATABASE_URL is set.
 """
@@ -28,10 +29,12 @@ from compare import pythons, worker_env  # noqa: E402
 from modes import BY_NAME, MODES  # noqa: E402
 from worker import SEED_ITEMS  # noqa: E402
 
+from dbpool.options import OPTION_NAMES  # noqa: E402
 from dbpool.testing.pgcluster import PgCluster, parse_database_url  # noqa: E402
 from tests.proxy import FaultProxy  # noqa: E402
 
-VIEWS = (('one query', '/bench/s1/%d/'), ('page', '/page/page/%d/'))
+VIEWS = (('one query', '/bench/s1/%d/'), ('page', '/page/page/%d/'),
+         ('slow view', '/slow/slow/%d/'))
 WARMUP = 5
 
 
@@ -129,6 +132,11 @@ def main():
             python = found.get(mode.venv)
             if python is None:
                 print('  %-40s skipped: no %s venv' % (mode.label, mode.venv))
+                continue
+            missing = mode.missing_options(OPTION_NAMES)
+            if missing:
+                print('  %-40s skipped: this dbpool has no OPTIONS %s' % (mode.label,
+                                                                      ', '.join(missing)))
                 continue
             results[name] = count_mode(python, url, mode, args.requests)
             print('  %-40s %-9s %s' % (mode.label, mode.driver, '  '.join(

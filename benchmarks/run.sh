@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark in one command: makes its own venvs under benchmarks/, then
 # runs compare.py (every mode, interleaved rounds, JSON + table + verdict).
-#   bash benchmarks/run.sh            quick mode (about 6 min)
-#   bash benchmarks/run.sh --full     full mode (about 34 min)
+#   bash benchmarks/run.sh            quick mode (about 8 min)
+#   bash benchmarks/run.sh --full     full mode (about 50 min)
 #   bash benchmarks/run.sh --full --chart docs/benchmarks.png
 # Uses DATABASE_URL when set, else a throwaway PostgreSQL (scram-sha-256).
 set -euo pipefail

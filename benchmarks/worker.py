@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 
-from modes import BY_NAME, PAGE_SCENARIOS, SCENARIOS
+from modes import BY_NAME, SCENARIOS, scenario_sizes, view_path
 
 clock = time.perf_counter
 SEED_ITEMS = 100
@@ -83,7 +83,7 @@ class Client(threading.Thread):
         self.done = []          # (start, end) of each finished request
         self.current = None     # start of the request in flight
         self.errors = 0
-        self.path = '/page/%s/%d/' if alias in PAGE_SCENARIOS else '/bench/%s/%d/'
+        self.path = view_path(alias)
 
     def run(self):
         from django.db import connections
@@ -241,10 +241,12 @@ def main():
     wanted = [name for name in wanted if name == 'micro' and not mode.gevent
               or name in mode.scenarios()]
     results = {}
-    for alias, threads, _ in SCENARIOS:
+    sizes = scenario_sizes(os.environ)
+    for alias, _, _ in SCENARIOS:
         if alias in wanted:
-            results[alias] = run_load(application, alias, threads, args.warmup,
+            results[alias] = run_load(application, alias, sizes[alias][0], args.warmup,
                                       args.seconds, args.window)
+            results[alias]['connections'] = sizes[alias][1]
     if 'micro' in wanted:
         results['micro'] = run_micro('s1', args.micro_seconds)
     driver = connections['s1'].Database

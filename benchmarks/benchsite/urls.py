@@ -9,4 +9,5 @@ from demoproject.urls import urlpatterns as demo_urlpatterns
 urlpatterns = list(demo_urlpatterns) + [
     path('bench/<str:alias>/<int:pk>/', views.item_detail, name='bench-item'),
     path('page/<str:alias>/<int:pk>/', views.page, name='bench-page'),
+    path('slow/<str:alias>/<int:pk>/', views.slow, name='bench-slow'),
 ]

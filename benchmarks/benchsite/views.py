@@ -1,11 +1,15 @@
-"""The views the load calls, on the scenario's alias: one small query, or a realistic page."""
+"""The views the load calls, on the scenario's alias: one small query, a realistic page,
+or a slow view (a query, a pause outside the database, a query)."""
 from __future__ import absolute_import, division, print_function
+
+import time
 
 from django.db import transaction
 from django.db.models import Count, Max
 from django.http import HttpResponse, JsonResponse
 from django.template import Context, Engine
 
+from modes import SLOW_PAUSE_S
 from shop.models import Item
 
 PAGE = Engine().from_string(
@@ -45,3 +49,16 @@ def page(request, alias, pk):
     html = PAGE.render(Context({'item': item, 'neighbours': neighbours, 'same': same,
                                 'stats': stats, 'names': names, 'featured': featured}))
     return HttpResponse(html)
+
+
+def slow(request, alias, pk):
+    """GET /slow/<alias>/<pk>/: a query, a 20 ms external call, a query, as JSON.
+
+    The pause is time.sleep(), which releases the GIL, as a call to another
+    service over the network would: the request needs no database meanwhile.
+    """
+    items = Item.objects.using(alias)
+    item = items.filter(pk=pk).values_list('name', 'quantity').first()
+    time.sleep(SLOW_PAUSE_S)
+    stock = items.filter(pk=pk).values_list('quantity', flat=True).first()
+    return JsonResponse({'item': item, 'stock': stock})
