@@ -21,7 +21,7 @@ from dbpool import registry
 from dbpool.db import errors as django_errors
 from dbpool.pycompat import monotonic
 from tests.backends.djangocompat import close_all, connect, extra_alias
-from tests.support import available_drivers, connect_kwargs, database
+from tests.support import available_drivers, connect_kwargs, database, wait_until
 
 try:
     from django.core import checks
@@ -221,6 +221,44 @@ def test_a_provider_that_raises_fails_the_checkout_cleanly_and_the_pool_serves_o
         vault.password = first
         assert session_of(wrapper)[1] == user
         assert stats_of('sealed')['connections_created'] == 1
+
+
+def test_a_checkout_waiting_while_the_provider_fails_gets_the_slot_and_opens_its_own(role):
+    user, first = role
+    asked, answer = threading.Event(), threading.Event()
+    calls = []
+
+    def provider(alias, params):
+        calls.append(alias)
+        if len(calls) == 1:
+            asked.set()
+            answer.wait(10)
+            raise RuntimeError('lease expired')
+        return first
+
+    settings_dict = role_settings(user, MAX_CONNS=1, POOL_TIMEOUT=5, CREDENTIALS=provider)
+    with extra_alias('handoff', settings_dict):
+        results = {}
+
+        def checkout(name):
+            started = monotonic()
+            try:
+                results[name] = in_thread('handoff')
+            finally:
+                results[name + '_s'] = monotonic() - started
+
+        opener = threading.Thread(target=checkout, args=('opener',))
+        opener.start()
+        assert asked.wait(10)  # the one slot is being opened
+        waiter = threading.Thread(target=checkout, args=('waiter',))
+        waiter.start()
+        assert wait_until(lambda: stats_of('handoff')['waiting'] == 1)
+        answer.set()
+        opener.join(10)
+        waiter.join(10)
+    assert isinstance(results['opener'], django_errors.CredentialsError)
+    assert results['waiter'][1] == user
+    assert results['waiter_s'] < 4  # handed the slot, not left to POOL_TIMEOUT
 
 
 def test_a_provider_returning_a_wrong_type_is_told_what_to_return_without_showing_it(role):
