@@ -352,3 +352,18 @@ def test_the_maintenance_connection_that_creates_test_databases_gets_the_passwor
             # the 'postgres' database refuses the maintenance connection.
             assert nodb_database_and_user(w) == ('postgres', user)
         assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+def test_dbpool_status_reads_the_server_with_the_providers_password_and_shows_no_provider(role):
+    import io
+    import json
+    from django.core.management import call_command
+    user, first = role
+    vault = Vault(first)
+    with extra_alias('status', role_settings(user, MAX_CONNS=1, CREDENTIALS=vault)):
+        out = io.StringIO() if str is not bytes else io.BytesIO()
+        call_command('dbpool_status', stdout=out, json=True, aliases=['status'])
+    report = json.loads(out.getvalue())['aliases'][0]
+    assert report['server']['user'] == user  # a direct connection, opened with the provider
+    assert len(vault.calls) == 1
+    assert 'CREDENTIALS' not in report['options'] and 'Vault' not in out.getvalue()
