@@ -126,3 +126,12 @@ def test_the_option_takes_a_callable_or_a_dotted_path_and_refuses_anything_else(
         parse_pool_options({'CREDENTIALS': 'Quokka'}, WHERE)
     assert ("CREDENTIALS must be a callable taking (alias, params) that returns the password "
             "or a dict of connection parameters, or its dotted path") in str(raised.value)
+
+
+def test_the_credentials_modules_import_no_django():
+    import subprocess
+    import sys
+    code = ('import sys, dbpool.credentials, dbpool.rds_iam; '
+            'print(sorted(m for m in sys.modules if m.split(".")[0] == "django"))')
+    output = subprocess.check_output([sys.executable, '-c', code]).decode('ascii')
+    assert output.strip() == '[]'
