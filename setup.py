@@ -31,6 +31,8 @@ setup(
     extras_require={
         'psycopg2': ['psycopg2-binary'],
         'psycopg': ['psycopg[binary]'],
+        # dbpool.rds_iam: AWS RDS IAM tokens as OPTIONS['CREDENTIALS'].
+        'aws': ['boto3'],
     },
     # Every Django release of the test matrix (tox.ini) that has a trove
     # classifier: 1.3 has none. scripts/check_dist.py checks both ways.

@@ -12,3 +12,7 @@ class PoolTimeout(PoolError):
 
 class PoolClosed(PoolError):
     """The pool was closed (retired, drained or inherited across a fork)."""
+
+
+class CredentialsError(PoolError):
+    """OPTIONS['CREDENTIALS'] raised or returned something unusable: no connection was opened."""

@@ -30,6 +30,7 @@ DEFAULTS = {
     'LEAK_TIMEOUT': None,       # seconds a checkout may last before a warning
     'STATS_CALLBACK': None,     # callable(alias, stats) (the Django layer resolves a dotted path)
     'STATS_INTERVAL': 10.0,     # seconds between two STATS_CALLBACK calls
+    'CREDENTIALS': None,        # callable(alias, params) giving each new connection's password
 }
 OPTION_NAMES = frozenset(DEFAULTS)
 
@@ -115,6 +116,10 @@ def parse_pool_options(options, where):
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
         stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK']),
         stats_interval=checker.seconds('STATS_INTERVAL', values['STATS_INTERVAL']),
+        credentials=checker.callback(
+            'CREDENTIALS', values['CREDENTIALS'],
+            'a callable taking (alias, params) that returns the password or a dict of '
+            'connection parameters, or its dotted path'),
     )
 
 
@@ -145,14 +150,14 @@ class _Checker(object):
             self.fail(key, value, expected)
         return float(value)
 
-    def callback(self, key, value):
+    def callback(self, key, value, expected='a callable taking (alias, stats) or its dotted path'):
         # A dotted path is checked here for its shape only; whoever builds
         # the pool imports it (the core imports nothing by name).
         if value is None or callable(value):
             return value
         if isinstance(value, string_types) and '.' in value.strip('.'):
             return value
-        self.fail(key, value, 'a callable taking (alias, stats) or its dotted path')
+        self.fail(key, value, expected)
 
     def names(self, key, value):
         # Function names, compared case-insensitively and without a schema.

@@ -12,7 +12,7 @@ from django.conf import settings
 from dbpool import health
 from dbpool.compat.creation import CreationHooks  # noqa: F401
 from dbpool.compat.stock import StockDatabaseWrapper  # noqa: F401
-from dbpool.db import scope, signals
+from dbpool.db import credentials, scope, signals
 from dbpool.db.targets import strip_pool_options
 from dbpool.forking import current_pid
 
@@ -35,7 +35,9 @@ class ConnectionHooks(object):
         if self.alias == self.no_db_alias:
             # Maintenance connections (CREATE/DROP DATABASE) bypass the pool:
             # 1.7-3.0 never close them (trap: one checkout leaked per use).
-            return super(ConnectionHooks, self).get_new_connection(conn_params)
+            # OPTIONS['CREDENTIALS'] gives their password too.
+            return super(ConnectionHooks, self).get_new_connection(
+                credentials.unpooled_params(self.settings_dict, self.alias, conn_params))
         connection = self._dbpool_checkout(conn_params)
         self._dbpool_sync_isolation_level(connection)
         return connection

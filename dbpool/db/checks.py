@@ -14,6 +14,7 @@ at the first connection with ImproperlyConfigured (dbpool.db.pooling).
   (max_conns), psycopg_pool's spelling (max_size). Each would reach the
   driver and fail every connection with "invalid connection option".
 - dbpool.E005: OPTIONS['STATS_CALLBACK'] names nothing importable or callable.
+- dbpool.E006: OPTIONS['CREDENTIALS'] names nothing importable or callable.
 - dbpool.W001 (database tag): MAX_CONNS x worker processes, summed over the
   aliases on one server, exceeds what the server accepts.
 """
@@ -24,7 +25,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool.db import engines, probe, stats_export
+from dbpool.db import credentials, engines, probe, stats_export
 from dbpool.options import OPTION_NAMES, parse_pool_options
 from dbpool.pycompat import string_types
 
@@ -62,7 +63,7 @@ def _databases():
 # -- Static checks ------------------------------------------------------------
 
 def check_settings(app_configs=None, **kwargs):
-    """dbpool.E001-E004 for every alias on a dbpool ENGINE."""
+    """dbpool.E001-E006 for every alias on a dbpool ENGINE."""
     databases = _databases()
     errors = []
     for alias in engines.pooled_aliases(databases):
@@ -109,6 +110,10 @@ def _check_values(alias, options):
         stats_export.resolve_stats_callback(parsed, where)
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id='dbpool.E005')]
+    try:
+        credentials.resolve_provider(parsed.credentials, where)
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id='dbpool.E006')]
     return []
 
 

@@ -18,6 +18,11 @@ class PoolClosed(errors.PoolClosed, OperationalError):
     """The alias' pool kept being closed under a checkout (a django.db.OperationalError)."""
 
 
+class CredentialsError(errors.CredentialsError, OperationalError):
+    """OPTIONS['CREDENTIALS'] failed for a new connection (a django.db.OperationalError)."""
+
+
 # Tracebacks show the names users import.
 PoolTimeout.__module__ = 'dbpool.db.errors'
 PoolClosed.__module__ = 'dbpool.db.errors'
+CredentialsError.__module__ = 'dbpool.db.errors'

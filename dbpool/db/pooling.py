@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dbpool import leaks, registry, secrets, stats, tracking
 from dbpool.compat import CreationHooks
-from dbpool.db import borrowers, scope, signals, stats_export
+from dbpool.db import borrowers, credentials, scope, signals, stats_export
 from dbpool.db import errors as django_errors
 from dbpool.db.targets import (  # noqa: F401 - also this module's names since 1.0
     close_pools_for_alias, close_pools_for_database, dbname, describe_target,
@@ -99,6 +99,9 @@ class _Connector(object):
     (driver set-up, adapters) without touching any thread's wrapper, so the
     housekeeper thread can use it too. The settings and parameters are kept
     with their secrets hidden (dbpool.secrets), and revealed only here.
+    With OPTIONS['CREDENTIALS'], its provider is asked here, for each
+    connection, and what it gives is laid over the parameters for that
+    connection only (dbpool.credentials).
     """
 
     def __init__(self, wrapper_class, settings_dict, alias, conn_params):
@@ -106,11 +109,14 @@ class _Connector(object):
         self._settings_dict = secrets.hide_dict(settings_dict)
         self._alias = alias
         self._conn_params = secrets.hide_dict(conn_params)
+        self._credentials = credentials.settings_provider(settings_dict, alias)
 
     def __call__(self):
         wrapper = self._wrapper_class(secrets.reveal_dict(self._settings_dict), self._alias)
         params = dict(CONNECT_DEFAULTS)
         params.update(secrets.reveal_dict(self._conn_params))
+        if self._credentials is not None:
+            params = credentials.with_credentials(self._credentials, self._alias, params)
         if wrapper._dbpool_driver().__name__.split('.')[0] == 'psycopg2':
             # Its connection classes are C types: the pool can track what a
             # session did only on a subclass chosen when it is opened.
@@ -334,6 +340,11 @@ class PoolingMixin(object):
         params = conn_params.copy()
         for name in _UNKEYED_PARAMS:
             params.pop(name, None)
+        provider = self.settings_dict['OPTIONS'].get(credentials.KEY)
+        if provider is not None:
+            # The provider itself, never what it returns: a rotated password
+            # is still the same pool.
+            params[credentials.KEY] = provider
         identity = self._dbpool_session_identity()
         # Every checkout asks, with the same answer nearly always: compare
         # with this wrapper's last question rather than build the sorted key

@@ -18,7 +18,7 @@ from dbpool.db import engines, probe
 from dbpool.options import parse_pool_options
 
 # Not reported: they may name objects, not values.
-_UNREPORTED_OPTIONS = ('stats_callback',)
+_UNREPORTED_OPTIONS = ('stats_callback', 'credentials')
 
 
 def _reportable(value):

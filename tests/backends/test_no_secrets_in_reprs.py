@@ -164,3 +164,32 @@ def test_a_password_inside_a_conninfo_string_is_masked_where_the_pool_keeps_it(c
     key = secrets.key_value('dsn', conninfo)
     assert 'Quokka' not in repr(key) and key == secrets.key_value('dsn', conninfo)
     assert secrets.key_value('password', 'Quokka-6') != secrets.key_value('password', 'Quokka-7')
+
+
+def test_no_attribute_message_or_statistic_shows_a_password_the_provider_gave(
+        secret_role, caplog):
+    # OPTIONS['CREDENTIALS'] gives the password per connection: it may end
+    # up nowhere the pool keeps, not even hidden (it is never stored).
+    user, password = secret_role
+    caplog.set_level(logging.DEBUG, logger='dbpool')
+    settings_dict = full_settings(MAX_CONNS=2, application_name='dbpool-reprs',
+                                  CREDENTIALS=lambda alias, params: {'password': password})
+    settings_dict.update(USER=user, PASSWORD='')
+    found = []
+    with extra_alias('reprs', settings_dict) as wrapper:
+        connect(wrapper)
+        wrapper.close()
+        connect(wrapper)
+        pool = wrapper._dbpool_pool
+        entries = pool._idle[:] + [wrapper._dbpool_entry]
+        found += ['wrapper.' + path for path in leaks(wrapper, password, skip=('settings_dict',))]
+        found += ['pool.' + path for path in leaks(pool, password)]
+        found += ['connector.' + path for path in leaks(pool._connect, password)]
+        found += ['registry.' + path for path in leaks(registry, password)]
+        for entry in entries:
+            found += leaks_of_object(entry, password)
+        texts = [repr(dbpool.pool_stats()), repr(pool.options)]
+        texts += [record.getMessage() for record in caplog.records]
+        found += ['message %r' % text for text in texts if password in text]
+        wrapper.close()
+    assert found == []
