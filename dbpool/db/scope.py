@@ -66,7 +66,7 @@ class ScopedCursor(object):
     borrowing one if it holds none.
     """
 
-    __slots__ = ('_db', '_cursor', '_connection', '_rows', '__weakref__')
+    __slots__ = ('_db', '_cursor', '_connection', '_rows', '_closed', '__weakref__')
 
     def __init__(self, db, cursor):
         self._db = db
@@ -75,11 +75,14 @@ class ScopedCursor(object):
         # The rest of the last statement's rows (last row first), once read
         # ahead; None while they are the driver cursor's to give.
         self._rows = None
+        self._closed = False
         db._dbpool_scoped_cursors.add(self)
 
     def _current(self):
         """Django's cursor on the connection the wrapper holds now (borrowing one if need be)."""
         db = self._db
+        if self._closed:
+            return self._cursor  # closed: it refuses statements as Django's does
         if self._connection is None or self._connection is not db.connection:
             fresh = db._dbpool_cursor()
             try:
@@ -153,6 +156,7 @@ class ScopedCursor(object):
         return iter(self.fetchone, None)
 
     def close(self):
+        self._closed = True
         try:
             self._cursor.close()
         finally:

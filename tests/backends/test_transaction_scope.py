@@ -105,6 +105,18 @@ def test_the_rows_of_a_statement_are_read_after_its_connection_went_back():
         cursor.close()
 
 
+def test_a_closed_cursor_refuses_statements_after_its_connection_went_back():
+    with extra_alias('scoped', scoped_settings()) as wrapper:
+        cursor = wrapper.cursor()
+        backend_pid(cursor)
+        cursor.close()
+        assert wrapper.connection is None
+        with pytest.raises(Exception) as caught:
+            cursor.execute('SELECT 1')
+        assert 'closed' in str(caught.value)
+        assert wrapper.connection is None
+
+
 def test_an_open_cursor_reads_its_rows_before_another_cursors_statement_gives_the_connection_back():
     with extra_alias('scoped', scoped_settings()) as wrapper:
         first = wrapper.cursor()
