@@ -284,8 +284,13 @@ class ConnectionPool(object):
 
     # -- Checkin ----------------------------------------------------------
 
-    def checkin(self, entry):
-        """Take back a checked-out entry: reset it if needed and keep it, or close it."""
+    def checkin(self, entry, untouched=False):
+        """Take back a checked-out entry: reset it if needed and keep it, or close it.
+
+        ``untouched``: session_untouched() said True just now, after the
+        borrower's last statement (transaction-scoped checkout), so the
+        session is not looked at again.
+        """
         if entry.pid != current_pid():
             # Opened by our parent before a fork: not ours to reset or close.
             return
@@ -295,7 +300,7 @@ class ConnectionPool(object):
         self._end_borrow(entry)
         now = monotonic()
         try:
-            reason, counter = self._return_reason(entry, now)
+            reason, counter = self._return_reason(entry, now, untouched)
         except BaseException:
             # Interrupted mid-reset: the session is in an unknown state.
             self._discard(entry, stats.DISCARD_RESET_FAILED)
@@ -314,7 +319,7 @@ class ConnectionPool(object):
                 return
         self._discard(entry, reason)
 
-    def _return_reason(self, entry, now):
+    def _return_reason(self, entry, now, untouched=False):
         """(None if the returned ``entry`` can be kept, else why not; the counter to bump).
 
         This is where the pool decides what a return costs: nothing for a
@@ -325,6 +330,8 @@ class ConnectionPool(object):
             return stats.DISCARD_RETIRED, None
         if entry.is_expired(now):
             return stats.DISCARD_LIFETIME, None
+        if untouched:
+            return None, stats.RETURNED_BETWEEN_STATEMENTS
         connection = entry.connection
         if health.is_closed(connection):
             return stats.DISCARD_BROKEN, None

@@ -158,6 +158,7 @@ class PoolingMixin(object):
     _dbpool_scoped = False
     _dbpool_pinned = False
     _dbpool_cursor_mark = None
+    _dbpool_untouched = False  # the close under way ends a borrow whose session is untouched
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -309,7 +310,7 @@ class PoolingMixin(object):
         elif rejected:
             pool.discard(entry, stats.DISCARD_UNUSABLE)
         else:
-            pool.checkin(entry)
+            pool.checkin(entry, untouched=self._dbpool_untouched)
 
     def _dbpool_holds_given_back(self):
         """True when wrapper.connection is one this wrapper already gave back."""

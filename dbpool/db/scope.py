@@ -83,6 +83,10 @@ class ScopedCursor(object):
         db = self._db
         if self._closed:
             return self._cursor  # closed: it refuses statements as Django's does
+        if db.connection is None and hasattr(db, 'ensure_connection'):  # 1.6+
+            # Borrow again; the connection is usually the one this cursor
+            # was made on, which then serves it again as it is.
+            db.ensure_connection()
         if self._connection is None or self._connection is not db.connection:
             fresh = db._dbpool_cursor()
             try:
@@ -245,8 +249,13 @@ def statement_done(db):
         return
     for cursor in list(db._dbpool_scoped_cursors):
         cursor._read_ahead()
-    pool.note(stats.RETURNED_BETWEEN_STATEMENTS)
-    db.close()
+    # Django's own close() (a wrapper stacked on ours forgets what it knew
+    # of the session there), whose checkin knows the session is untouched.
+    db._dbpool_untouched = True
+    try:
+        db.close()
+    finally:
+        db._dbpool_untouched = False
 
 
 def _pin(db, pool):
