@@ -165,7 +165,8 @@ def add_listener(listener):
 def remove_listener(listener):
     """Stop calling ``listener``; nothing happens if it was not added."""
     global LISTENERS
-    LISTENERS = tuple(known for known in LISTENERS if known is not listener)
+    # Equality, not identity: each access to a bound method makes a new one.
+    LISTENERS = tuple(known for known in LISTENERS if known != listener)
 
 
 def notify(pool, event, seconds):

@@ -211,3 +211,18 @@ def test_a_removed_listener_hears_nothing_more(make_pool, events):
     pool.checkin(pool.checkout())
     assert heard == 3
     assert len(events) == heard
+
+
+def test_a_listener_added_as_a_bound_method_can_be_removed(make_pool):
+    class Exporter(object):
+        heard = 0
+
+        def on_event(self, pool, event, seconds):
+            self.heard += 1
+    exporter = Exporter()
+    stats.add_listener(exporter.on_event)
+    stats.remove_listener(exporter.on_event)  # another bound-method object, the same method
+    pool = make_pool(MAX_CONNS=1)
+    pool.checkin(pool.checkout())
+    assert exporter.heard == 0
+    assert stats.LISTENERS == ()
