@@ -31,6 +31,9 @@ setup(
     extras_require={
         'psycopg2': ['psycopg2-binary'],
         'psycopg': ['psycopg[binary]'],
+        # dbpool.otel and dbpool.prometheus_collector (docs/observability.md).
+        'otel': ['opentelemetry-api'],
+        'prometheus': ['prometheus_client'],
     },
     # Every Django release of the test matrix (tox.ini) that has a trove
     # classifier: 1.3 has none. scripts/check_dist.py checks both ways.
