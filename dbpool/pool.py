@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 import collections
 import logging
 import threading
+from bisect import bisect_left
 
 from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
@@ -17,6 +18,7 @@ from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
 from dbpool.options import RESET_AUTO, RESET_ROLLBACK
 from dbpool.pycompat import elapsed, monotonic
+from dbpool.stats import HISTOGRAM_BOUNDS_MS
 
 logger = logging.getLogger('dbpool')
 
@@ -88,7 +90,7 @@ class ConnectionPool(object):
         # is still lent to it (a replaced pool), not closed.
         self._lend_in_flight = False
         self._counters = stats.new_counters()
-        self._distributions = stats.new_distributions()
+        self._new_distributions()
         # Entries whose borrower died without a checkin (see dbpool.leaks);
         # deque.append is safe from inside the garbage collector.
         self._reclaimed = collections.deque()
@@ -138,11 +140,11 @@ class ConnectionPool(object):
             if self._idle:
                 entry = self._idle.pop()
                 self._in_use.add(entry)
-                self._distributions[stats.WAIT_MS_HISTOGRAM][0] += 1  # the bucket of 0 ms
+                self._waits[0] += 1  # the bucket of 0 ms
                 return entry, 0.0
             if self._size() < self.options.max_conns:
                 self._opening += 1
-                self._distributions[stats.WAIT_MS_HISTOGRAM][0] += 1
+                self._waits[0] += 1
                 return None, 0.0
             waiter = _Waiter()
             self._waiters.append(waiter)
@@ -167,7 +169,7 @@ class ConnectionPool(object):
                 self._counters[stats.WAIT_MS_TOTAL] += wait_ms
                 self._counters[stats.WAIT_MS_MAX] = max(self._counters[stats.WAIT_MS_MAX],
                                                         wait_ms)
-                self._distributions[stats.WAIT_MS_HISTOGRAM][stats.bucket_of(wait_ms)] += 1
+                self._waits[bisect_left(HISTOGRAM_BOUNDS_MS, wait_ms)] += 1
         if not waiter.served:
             logger.warning('dbpool: %s', message)
             if stats.LISTENERS:
@@ -278,7 +280,7 @@ class ConnectionPool(object):
         with self._lock:
             self._counters[stats.CONNECTIONS_CREATED] += 1
             self._counters[stats.CONNECT_MS_TOTAL] += took * 1000.0
-            self._distributions[stats.CONNECT_MS_HISTOGRAM][stats.bucket_of(took * 1000.0)] += 1
+            self._connects[bisect_left(HISTOGRAM_BOUNDS_MS, took * 1000.0)] += 1
         if stats.LISTENERS:
             stats.notify(self, stats.EVENT_CONNECT, took)
         logger.info('dbpool: %s opened %r', self.name, entry)
@@ -309,7 +311,7 @@ class ConnectionPool(object):
             return
         self._end_borrow(entry)
         now = monotonic()
-        used = elapsed(entry.borrowed_at, now)
+        used = now - entry.borrowed_at
         if stats.LISTENERS:
             stats.notify(self, stats.EVENT_USE, used)
         try:
@@ -334,10 +336,11 @@ class ConnectionPool(object):
         self._discard(entry, reason)
 
     def _record_use(self, used):
-        # Lock held: one more checkout ended after ``used`` seconds.
-        used_ms = used * 1000.0
+        # Lock held: one more checkout ended after ``used`` seconds (below
+        # 0 if the clock went back, with Python 2.7's wall clock).
+        used_ms = used * 1000.0 if used > 0.0 else 0.0
         counters = self._counters
-        self._distributions[stats.USE_MS_HISTOGRAM][stats.bucket_of(used_ms)] += 1
+        self._uses[bisect_left(HISTOGRAM_BOUNDS_MS, used_ms)] += 1
         counters[stats.USE_MS_TOTAL] += used_ms
         if used_ms > counters[stats.USE_MS_MAX]:
             counters[stats.USE_MS_MAX] = used_ms
@@ -688,12 +691,14 @@ class ConnectionPool(object):
         with self._lock:
             snapshot = self._snapshot()
             self._counters = stats.new_counters()
-            self._distributions = stats.new_distributions()
+            self._new_distributions()
             return snapshot
 
     def _snapshot(self):
         snapshot = dict(self._counters)
-        stats.add_distributions(snapshot, self._distributions)
+        stats.add_histogram(snapshot, stats.WAIT_MS_HISTOGRAM, self._waits)
+        stats.add_histogram(snapshot, stats.USE_MS_HISTOGRAM, self._uses)
+        stats.add_histogram(snapshot, stats.CONNECT_MS_HISTOGRAM, self._connects)
         snapshot.update({
             stats.CONNECTIONS_OPEN: len(self._idle) + len(self._in_use),
             stats.CONNECTIONS_IDLE: len(self._idle),
@@ -727,6 +732,12 @@ class ConnectionPool(object):
     def _elders_out(self):
         # Lock held.
         return sum(pool._outstanding() for pool in self._elders)
+
+    def _new_distributions(self):
+        # Lock held (or the pool not yet shared): zeroed bucket counts.
+        self._waits = stats.new_buckets()
+        self._uses = stats.new_buckets()
+        self._connects = stats.new_buckets()
 
     def _count(self, key):
         with self._lock:

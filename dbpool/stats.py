@@ -82,14 +82,15 @@ USE_MS_COUNT = 'use_ms_count'
 CONNECT_MS_HISTOGRAM = 'connect_ms_histogram'  # new connections opened
 CONNECT_MS_COUNT = 'connect_ms_count'
 
-# The distribution behind each histogram key, with the key of its count.
+# Each histogram key with the key of its count.
 DISTRIBUTIONS = ((WAIT_MS_HISTOGRAM, WAIT_MS_COUNT), (USE_MS_HISTOGRAM, USE_MS_COUNT),
                  (CONNECT_MS_HISTOGRAM, CONNECT_MS_COUNT))
+_COUNT_KEYS = dict(DISTRIBUTIONS)
 
 
-def new_distributions():
-    """Zeroed bucket counts (not cumulative), one list per histogram key."""
-    return dict((key, [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)) for key, _ in DISTRIBUTIONS)
+def new_buckets():
+    """Zeroed bucket counts (not cumulative): one per bound, and one above the last."""
+    return [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)
 
 
 def bucket_of(ms):
@@ -107,13 +108,12 @@ def cumulative(counts):
     return tuple(running)
 
 
-def add_distributions(snapshot, distributions):
-    """Put the cumulative histograms and their counts into ``snapshot``."""
+def add_histogram(snapshot, key, counts):
+    """Put the cumulative histogram ``key`` of these bucket counts, and its count, in ``snapshot``."""
+    running = cumulative(counts)
+    snapshot[key] = running
+    snapshot[_COUNT_KEYS[key]] = running[-1]
     snapshot[HISTOGRAM_BOUNDS] = HISTOGRAM_BOUNDS_MS
-    for key, count_key in DISTRIBUTIONS:
-        running = cumulative(distributions[key])
-        snapshot[key] = running
-        snapshot[count_key] = running[-1]
 
 
 def percentile_ms(histogram, fraction):
