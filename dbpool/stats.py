@@ -2,7 +2,7 @@
 from __future__ import absolute_import, division, print_function
 
 import logging
-from bisect import bisect_left
+import threading
 
 logger = logging.getLogger('dbpool')
 
@@ -75,7 +75,7 @@ HISTOGRAM_BOUNDS = 'histogram_bounds_ms'
 # Snapshot keys: cumulative counts, one per bound and the last for +Inf
 # (so it is also the number of values), and that number on its own. The
 # sums are the counters WAIT_MS_TOTAL, USE_MS_TOTAL and CONNECT_MS_TOTAL.
-WAIT_MS_HISTOGRAM = 'wait_ms_histogram'  # checkouts that got a connection; 0 if at once
+WAIT_MS_HISTOGRAM = 'wait_ms_histogram'  # checkouts not refused nor timed out; 0 if at once
 WAIT_MS_COUNT = 'wait_ms_count'
 USE_MS_HISTOGRAM = 'use_ms_histogram'    # checkout to checkin or discard
 USE_MS_COUNT = 'use_ms_count'
@@ -91,11 +91,6 @@ _COUNT_KEYS = dict(DISTRIBUTIONS)
 def new_buckets():
     """Zeroed bucket counts (not cumulative): one per bound, and one above the last."""
     return [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)
-
-
-def bucket_of(ms):
-    """The index of the bucket a value in milliseconds is counted in (bounds are inclusive)."""
-    return bisect_left(HISTOGRAM_BOUNDS_MS, ms)
 
 
 def cumulative(counts):
@@ -147,26 +142,29 @@ def percentile_ms(histogram, fraction):
 # events, in the thread that caused it and outside the pool's lock (so a
 # listener may call pool.stats()). An exporter with histograms of its own
 # (dbpool.otel) feeds them from here. With no listener the pool pays one
-# truth test per event. The list is replaced, never changed in place, so a
-# pool iterating it needs no lock.
+# truth test per event. The tuple is replaced, never changed in place, so a
+# pool iterating it needs no lock; adding and removing take one.
 EVENT_WAIT = 'wait'        # a checkout got a connection after ``seconds`` (0.0: at once)
 EVENT_USE = 'use'          # a connection came back (checkin or discard) after ``seconds``
 EVENT_CONNECT = 'connect'  # a new connection took ``seconds`` to open
 EVENT_TIMEOUT = 'timeout'  # a checkout gave up after ``seconds`` (PoolTimeout)
 LISTENERS = ()
+_listeners_lock = threading.Lock()
 
 
 def add_listener(listener):
     """Have ``listener(pool, event, seconds)`` called at every pool event."""
     global LISTENERS
-    LISTENERS = LISTENERS + (listener,)
+    with _listeners_lock:
+        LISTENERS = LISTENERS + (listener,)
 
 
 def remove_listener(listener):
     """Stop calling ``listener``; nothing happens if it was not added."""
     global LISTENERS
-    # Equality, not identity: each access to a bound method makes a new one.
-    LISTENERS = tuple(known for known in LISTENERS if known != listener)
+    with _listeners_lock:
+        # Equality, not identity: each access to a bound method makes a new one.
+        LISTENERS = tuple(known for known in LISTENERS if known != listener)
 
 
 def notify(pool, event, seconds):
