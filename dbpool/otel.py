@@ -163,5 +163,5 @@ def _histogram(meter, name, description):
     try:
         return meter.create_histogram(name, unit='s', description=description,
                                       explicit_bucket_boundaries_advisory=BOUNDS_S)
-    except TypeError:  # opentelemetry-api before 1.23 takes no advice on bounds
+    except TypeError:  # opentelemetry-api before 1.30 takes no advice on bounds
         return meter.create_histogram(name, unit='s', description=description)
