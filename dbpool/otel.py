@@ -5,7 +5,8 @@ up (in each worker, for a prefork server). It needs ``opentelemetry-api``
 only (``pip install django-db-pool[otel]``); the SDK and exporter are the
 application's choice. The names, units and attributes follow the semantic
 conventions for database client connection pools, v1.44.0
-(``db.client.connection.*``, as renamed in v1.26.0; status "development"):
+(status "development"; these names since v1.27.0, the metrics renamed from
+``db.client.connections.*`` in v1.26.0 and their attributes in v1.27.0):
 
 - gauges read from every pool's snapshot at each collection:
   ``db.client.connection.count`` (``db.client.connection.state`` idle or
