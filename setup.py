@@ -33,6 +33,9 @@ setup(
         'psycopg': ['psycopg[binary]'],
         # dbpool.rds_iam: AWS RDS IAM tokens as OPTIONS['CREDENTIALS'].
         'aws': ['boto3'],
+        # dbpool.otel and dbpool.prometheus_collector (docs/observability.md).
+        'otel': ['opentelemetry-api'],
+        'prometheus': ['prometheus_client'],
     },
     # Every Django release of the test matrix (tox.ini) that has a trove
     # classifier: 1.3 has none. scripts/check_dist.py checks both ways.

@@ -10,13 +10,15 @@ from __future__ import absolute_import, division, print_function
 import collections
 import logging
 import threading
+from bisect import bisect_left
 
 from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
 from dbpool.errors import PoolClosed, PoolTimeout
 from dbpool.forking import current_pid
 from dbpool.options import RESET_AUTO, RESET_ROLLBACK
-from dbpool.pycompat import monotonic
+from dbpool.pycompat import elapsed, monotonic
+from dbpool.stats import HISTOGRAM_BOUNDS_MS
 
 logger = logging.getLogger('dbpool')
 
@@ -88,6 +90,7 @@ class ConnectionPool(object):
         # is still lent to it (a replaced pool), not closed.
         self._lend_in_flight = False
         self._counters = stats.new_counters()
+        self._new_distributions()
         # Entries whose borrower died without a checkin (see dbpool.leaks);
         # deque.append is safe from inside the garbage collector.
         self._reclaimed = collections.deque()
@@ -111,7 +114,7 @@ class ConnectionPool(object):
         borrower = None
         if self.options.leak_timeout is not None:
             borrower = leaks.describe_borrower(describe() if describe else None)
-        entry = self._take(self.options.pool_timeout if timeout is None else timeout)
+        entry, waited = self._take(self.options.pool_timeout if timeout is None else timeout)
         now = monotonic()
         if entry is not None and self._lendable(entry, now):
             entry.checkouts += 1
@@ -124,10 +127,12 @@ class ConnectionPool(object):
         entry.borrowed_at = now
         entry.leak_reported = False
         entry.borrower = borrower
+        if stats.LISTENERS:
+            stats.notify(self, stats.EVENT_WAIT, waited)
         return entry
 
     def _take(self, timeout):
-        """An idle entry, or None when the caller now holds a slot to open one."""
+        """(An idle entry, or None when the caller now holds a slot to open one; seconds waited)."""
         with self._lock:
             if self._closed:
                 raise PoolClosed('%s is closed' % self.name)
@@ -135,10 +140,12 @@ class ConnectionPool(object):
             if self._idle:
                 entry = self._idle.pop()
                 self._in_use.add(entry)
-                return entry
+                self._waits[0] += 1  # the bucket of 0 ms
+                return entry, 0.0
             if self._size() < self.options.max_conns:
                 self._opening += 1
-                return None
+                self._waits[0] += 1
+                return None, 0.0
             waiter = _Waiter()
             self._waiters.append(waiter)
         return self._wait(waiter, timeout)
@@ -162,12 +169,15 @@ class ConnectionPool(object):
                 self._counters[stats.WAIT_MS_TOTAL] += wait_ms
                 self._counters[stats.WAIT_MS_MAX] = max(self._counters[stats.WAIT_MS_MAX],
                                                         wait_ms)
+                self._waits[bisect_left(HISTOGRAM_BOUNDS_MS, wait_ms)] += 1
         if not waiter.served:
             logger.warning('dbpool: %s', message)
+            if stats.LISTENERS:
+                stats.notify(self, stats.EVENT_TIMEOUT, waited)
             raise PoolTimeout(message)
         if waiter.closed:
             raise PoolClosed('%s was closed while waiting' % self.name)
-        return waiter.entry
+        return waiter.entry, waited
 
     def _stop_waiting(self, waiter):
         """Undo a wait that was interrupted: pass on whatever it was served meanwhile."""
@@ -252,6 +262,7 @@ class ConnectionPool(object):
         # Called holding a reserved slot; gives the slot back if connect
         # fails or is interrupted (then the half-made connection is closed).
         connection = None
+        started = monotonic()
         try:
             connection = self._connect()
             entry = self._new_entry(connection)
@@ -265,7 +276,13 @@ class ConnectionPool(object):
                 self._counters[stats.CONNECT_FAILURES] += 1
                 self._slot_freed()
             raise
-        self._count(stats.CONNECTIONS_CREATED)
+        took = elapsed(started)
+        with self._lock:
+            self._counters[stats.CONNECTIONS_CREATED] += 1
+            self._counters[stats.CONNECT_MS_TOTAL] += took * 1000.0
+            self._connects[bisect_left(HISTOGRAM_BOUNDS_MS, took * 1000.0)] += 1
+        if stats.LISTENERS:
+            stats.notify(self, stats.EVENT_CONNECT, took)
         logger.info('dbpool: %s opened %r', self.name, entry)
         return entry
 
@@ -299,17 +316,21 @@ class ConnectionPool(object):
             return
         self._end_borrow(entry)
         now = monotonic()
+        used = now - entry.borrowed_at
+        if stats.LISTENERS:
+            stats.notify(self, stats.EVENT_USE, used)
         try:
             reason, counter = self._return_reason(entry, now, untouched)
         except BaseException:
             # Interrupted mid-reset: the session is in an unknown state.
-            self._discard(entry, stats.DISCARD_RESET_FAILED)
+            self._discard(entry, stats.DISCARD_RESET_FAILED, used_s=used)
             raise
-        # One lock round for the counter and the hand-over: every lock taken
+        # One lock round for the counters and the hand-over: every lock taken
         # on the way back is a point where busy threads queue.
         with self._lock:
             if counter is not None:
                 self._counters[counter] += 1
+            self._record_use(used)
             if reason is None and (self._closed or entry.doomed):
                 reason = stats.DISCARD_RETIRED
             if reason is None:
@@ -318,6 +339,16 @@ class ConnectionPool(object):
                 self._hand_over(entry)
                 return
         self._discard(entry, reason)
+
+    def _record_use(self, used):
+        # Lock held: one more checkout ended after ``used`` seconds (below
+        # 0 if the clock went back, with Python 2.7's wall clock).
+        used_ms = used * 1000.0 if used > 0.0 else 0.0
+        counters = self._counters
+        self._uses[bisect_left(HISTOGRAM_BOUNDS_MS, used_ms)] += 1
+        counters[stats.USE_MS_TOTAL] += used_ms
+        if used_ms > counters[stats.USE_MS_MAX]:
+            counters[stats.USE_MS_MAX] = used_ms
 
     def _return_reason(self, entry, now, untouched=False):
         """(None if the returned ``entry`` can be kept, else why not; the counter to bump).
@@ -432,7 +463,10 @@ class ConnectionPool(object):
             self._refuse(entry, 'discard')
             return
         self._end_borrow(entry)
-        self._discard(entry, reason)
+        used = elapsed(entry.borrowed_at)
+        if stats.LISTENERS:
+            stats.notify(self, stats.EVENT_USE, used)
+        self._discard(entry, reason, used_s=used)
 
     def _refuse(self, entry, what):
         # Two closes of one wrapper (two threads sharing it), or a caller's
@@ -455,7 +489,7 @@ class ConnectionPool(object):
         """
         self._reclaimed.append((entry, owner_ref))
 
-    def _discard(self, entry, reason, keep_slot=False):
+    def _discard(self, entry, reason, keep_slot=False, used_s=None):
         # A connection that broke is news; one closed by policy is routine.
         level = logging.WARNING if reason in stats.FAILURE_REASONS else logging.INFO
         logger.log(level, 'dbpool: %s closed %r (%s)', self.name, entry, reason)
@@ -465,6 +499,8 @@ class ConnectionPool(object):
         with self._lock:
             self._in_use.discard(entry)
             self._counters['discarded_' + reason] += 1
+            if used_s is not None:  # given back by its borrower, not found bad idle
+                self._record_use(used_s)
             if keep_slot:
                 self._opening += 1
             else:
@@ -678,14 +714,18 @@ class ConnectionPool(object):
             return self._snapshot()
 
     def pop_stats(self):
-        """Like stats(), then zero the counters."""
+        """Like stats(), then zero the counters and the histograms."""
         with self._lock:
             snapshot = self._snapshot()
             self._counters = stats.new_counters()
+            self._new_distributions()
             return snapshot
 
     def _snapshot(self):
         snapshot = dict(self._counters)
+        stats.add_histogram(snapshot, stats.WAIT_MS_HISTOGRAM, self._waits)
+        stats.add_histogram(snapshot, stats.USE_MS_HISTOGRAM, self._uses)
+        stats.add_histogram(snapshot, stats.CONNECT_MS_HISTOGRAM, self._connects)
         snapshot.update({
             stats.CONNECTIONS_OPEN: len(self._idle) + len(self._in_use),
             stats.CONNECTIONS_IDLE: len(self._idle),
@@ -719,6 +759,12 @@ class ConnectionPool(object):
     def _elders_out(self):
         # Lock held.
         return sum(pool._outstanding() for pool in self._elders)
+
+    def _new_distributions(self):
+        # Lock held (or the pool not yet shared): zeroed bucket counts.
+        self._waits = stats.new_buckets()
+        self._uses = stats.new_buckets()
+        self._connects = stats.new_buckets()
 
     def _count(self, key):
         with self._lock:

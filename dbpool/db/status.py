@@ -13,7 +13,7 @@ import os
 
 from django.conf import settings
 
-from dbpool import registry
+from dbpool import registry, stats
 from dbpool.db import engines, probe
 from dbpool.options import parse_pool_options
 
@@ -68,6 +68,28 @@ def _alias_report(alias, settings_dict, pools, server):
     return report
 
 
+# The distributions the text shows, with what each one counts.
+_TIMES = ((stats.WAIT_MS_HISTOGRAM, stats.WAIT_MS_COUNT, 'checkouts'),
+          (stats.USE_MS_HISTOGRAM, stats.USE_MS_COUNT, 'returns'),
+          (stats.CONNECT_MS_HISTOGRAM, stats.CONNECT_MS_COUNT, 'connects'))
+_PERCENTILES = ((50, 0.5), (90, 0.9), (99, 0.99))
+
+
+def _percentile_text(pool, key, count_key, what):
+    # "wait p50 0 ms, p90 0.4 ms, p99 37.5 ms (1200 checkouts)", estimated from the buckets.
+    name = key.split('_')[0]
+    histogram = pool.get(key)
+    if not histogram or not pool.get(count_key):
+        return '%s: none yet' % name
+    last = stats.HISTOGRAM_BOUNDS_MS[-1]
+    parts = []
+    for label, fraction in _PERCENTILES:
+        value = stats.percentile_ms(histogram, fraction)
+        parts.append('p%d %s%s ms' % (label, '>=' if value >= last else '',
+                                      ('%.1f' % value).rstrip('0').rstrip('.')))
+    return '%s %s (%d %s)' % (name, ', '.join(parts), pool[count_key], what)
+
+
 def format_text(report):
     """The report as lines for a terminal."""
     lines = []
@@ -100,6 +122,8 @@ def _alias_lines(alias, pid):
                              and not key.startswith('connections_')
                              and key not in ('max_conns', 'min_conns', 'waiting'))
         lines.append('    counters: %s' % (counters or 'all zero'))
+        lines.append('    times: %s' % '; '.join(_percentile_text(pool, key, count_key, what)
+                                            for key, count_key, what in _TIMES))
     if 'server' in alias:
         facts = alias['server']
         lines.append('  server: PostgreSQL %s, max_connections=%d (%d reserved for superusers)'

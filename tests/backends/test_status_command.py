@@ -61,3 +61,17 @@ def test_an_alias_on_an_engine_stacked_on_ours_is_reported():
     engines = dict((entry['alias'], entry['engine']) for entry in report['aliases'])
     assert engines['stacked'] == 'tests.stacking.schemaengine'
     assert sorted(engines) == ['default', 'historic', 'stacked', 'tiny']
+
+
+def test_the_text_report_shows_wait_use_and_connect_percentiles_of_this_process():
+    connect(connections['default'])
+    close_all()  # one more checkout and its return, in this process's pool
+    text = run_status(server=False, aliases=['default'])
+    report = json.loads(run_status(json=True, server=False, aliases=['default']))
+    [pool] = report['aliases'][0]['pools']
+    assert pool['use_ms_histogram'][-1] == pool['use_ms_count'] >= 1
+    [times] = [line.strip() for line in text.splitlines() if line.strip().startswith('times:')]
+    assert times.startswith('times: wait p50 0 ms, ')  # a lone thread never waits
+    assert '(%d checkouts)' % pool['wait_ms_count'] in times
+    assert '(%d returns)' % pool['use_ms_count'] in times
+    assert ' connect p50 ' in times
