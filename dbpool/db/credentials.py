@@ -7,12 +7,11 @@ would for a server that refused the connection.
 """
 from __future__ import absolute_import, division, print_function
 
-from django.core.exceptions import ImproperlyConfigured
 
 from dbpool import credentials, errors
 from dbpool.db import errors as django_errors
-from dbpool.db.stats_export import import_callable
-from dbpool.pycompat import raise_from, string_types
+from dbpool.db.dotted import resolve_callable
+from dbpool.pycompat import raise_from
 
 KEY = credentials.KEY
 
@@ -24,19 +23,10 @@ def options_where(alias):
 
 def resolve_provider(value, where):
     """The provider a CREDENTIALS value names (None for none); ImproperlyConfigured if none."""
-    if not isinstance(value, string_types):
-        return value
-    try:
-        found = import_callable(value)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ImproperlyConfigured(
-            "%s=%r in %s cannot be imported (%s: %s); give the dotted path of a callable "
-            "taking (alias, params) that returns the password or a dict of connection "
-            "parameters." % (credentials.KEY, value, where, type(exc).__name__, exc))
-    if not callable(found):
-        raise ImproperlyConfigured('%s=%r in %s is not callable.'
-                                   % (credentials.KEY, value, where))
-    return found
+    return resolve_callable(
+        credentials.KEY, value, where,
+        'a callable taking (alias, params) that returns the password or a dict of '
+        'connection parameters')
 
 
 def settings_provider(settings_dict, alias):

@@ -72,6 +72,20 @@ def make_pool(driver, app_name):
     registry.close_pools()
 
 
+@pytest.fixture
+def registered(make_pool):
+    """Make a pool through the process registry, as the Django layer makes them."""
+    def make(**options):
+        label = 'registered-%s' % uuid.uuid4().hex[:8]
+
+        def create():
+            pool = make_pool(**options)
+            pool.label = label
+            return pool
+        return registry.get_pool((label, (), None), label, create)
+    return make
+
+
 def run_sql(connection, sql, params=None):
     """Execute on a raw cursor; the first column of the first row, if any."""
     cursor = connection.cursor()

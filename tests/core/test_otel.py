@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -64,19 +63,6 @@ def reader():
     made.otel.uninstrument()
     made.provider.shutdown()
 
-
-@pytest.fixture
-def registered(make_pool):
-    """Make a pool through the process registry, as the Django layer does."""
-    def make(**options):
-        label = 'otel-%s' % uuid.uuid4().hex[:8]
-
-        def create():
-            pool = make_pool(**options)
-            pool.label = label
-            return pool
-        return registry.get_pool((label, (), None), label, create)
-    return make
 
 
 def state(reader, pool, which):

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -65,19 +64,6 @@ def endpoint():
     yield made
     made.close()
 
-
-@pytest.fixture
-def registered(make_pool):
-    """A pool made through the process registry, as the Django layer makes them."""
-    def make(**options):
-        label = 'prom-%s' % uuid.uuid4().hex[:8]
-
-        def create():
-            pool = make_pool(**options)
-            pool.label = label
-            return pool
-        return registry.get_pool((label, (), None), label, create)
-    return make
 
 
 def test_connections_by_state_follow_checkouts_and_checkins(endpoint, registered):
