@@ -12,3 +12,7 @@ class PoolTimeout(PoolError):
 
 class PoolClosed(PoolError):
     """The pool was closed (retired, drained or inherited across a fork)."""
+
+
+class PoolDrained(PoolClosed):
+    """The pool was drained (a shutdown): it lends no more connections."""
