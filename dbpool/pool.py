@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 import collections
 import logging
 import threading
+import time
 
 from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
@@ -567,19 +568,28 @@ class ConnectionPool(object):
             self._closing += len(to_close)  # counted until closed
         return to_close
 
-    def fill(self):
-        """Open idle connections, in this thread, until MIN_CONNS exist; how many were opened.
+    def fill(self, wait=False):
+        """Open idle connections, in this thread, until MIN_CONNS exist; how many it opened.
 
         Stops at the first connection that cannot be opened (logged), and
-        does nothing in a closed pool.
+        does nothing in a closed pool. With ``wait``, also waits (up to
+        CLOSE_WAIT_S) for connections another thread is opening meanwhile
+        (the housekeeper fills a new pool too), so that they are open when
+        it returns.
         """
         opened = 0
         # One slot at a time, so that a refill that fails (the server is
         # down or full) or a close() meanwhile leaves no slot reserved.
         while self._reserve_refill():
             if not self._open_idle():
-                break
+                return opened
             opened += 1
+        deadline = monotonic() + CLOSE_WAIT_S
+        while wait and monotonic() < deadline:
+            with self._lock:
+                if not self._opening or self._closed:
+                    break
+            time.sleep(0.01)  # a connection handed over notifies nobody
         return opened
 
     def _reserve_refill(self):

@@ -18,6 +18,11 @@ class PoolClosed(errors.PoolClosed, OperationalError):
     """The alias' pool kept being closed under a checkout (a django.db.OperationalError)."""
 
 
+class PoolDrained(PoolClosed, errors.PoolDrained):
+    """The alias' pool was drained for a shutdown (a django.db.OperationalError)."""
+
+
 # Tracebacks show the names users import.
 PoolTimeout.__module__ = 'dbpool.db.errors'
 PoolClosed.__module__ = 'dbpool.db.errors'
+PoolDrained.__module__ = 'dbpool.db.errors'
