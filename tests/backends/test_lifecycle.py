@@ -40,7 +40,10 @@ def pooled(app_name, **options):
     """A complete settings dict (Django's defaults filled in) of a pooled alias."""
     values = dict(MAX_CONNS=4, MIN_CONNS=0, POOL_TIMEOUT=3, application_name=app_name)
     values.update(options)
-    return dict(connections['default'].settings_dict, OPTIONS=values)
+    # Django's defaults as the default alias has them filled in; the keys
+    # these tests depend on set here, whatever another test left there.
+    return dict(connections['default'].settings_dict, OPTIONS=values, CONN_MAX_AGE=0,
+                CONN_HEALTH_CHECKS=False, AUTOCOMMIT=True, ATOMIC_REQUESTS=False)
 
 
 def backend_pid_of(wrapper):
@@ -173,7 +176,7 @@ def test_a_health_check_given_as_a_dotted_path_is_imported_and_run(app_name):
     del HEALTH_CHECKS[:]
     options = dict(TEST_ON_BORROW=True,
                    HEALTH_CHECK='tests.backends.test_lifecycle.recording_check')
-    with extra_alias('checked', pooled(app_name, **options)) as wrapper:
+    with extra_alias('hc_checked', pooled(app_name, **options)) as wrapper:
         first = backend_pid_of(wrapper)
         wrapper.close()
         assert backend_pid_of(wrapper) == first
@@ -183,11 +186,11 @@ def test_a_health_check_given_as_a_dotted_path_is_imported_and_run(app_name):
 
 def test_a_health_check_path_that_cannot_be_imported_is_improperly_configured(app_name):
     options = dict(HEALTH_CHECK='tests.backends.test_lifecycle.no_such_check')
-    with extra_alias('checked', pooled(app_name, **options)) as wrapper:
+    with extra_alias('hc_checked', pooled(app_name, **options)) as wrapper:
         with pytest.raises(ImproperlyConfigured) as raised:
             connect(wrapper)
     assert "HEALTH_CHECK='tests.backends.test_lifecycle.no_such_check'" in str(raised.value)
-    assert "DATABASES['checked']['OPTIONS']" in str(raised.value)
+    assert "DATABASES['hc_checked']['OPTIONS']" in str(raised.value)
 
 
 @pytest.mark.skipif(not hasattr(connections['default'], 'close_if_health_check_failed'),
@@ -202,7 +205,7 @@ def test_the_health_check_and_djangos_conn_health_checks_both_run_without_crashi
     del HEALTH_CHECKS[:]
     settings_dict = pooled(app_name, HEALTH_CHECK='tests.backends.test_lifecycle.recording_check')
     settings_dict['CONN_HEALTH_CHECKS'] = True
-    with extra_alias('both', settings_dict) as wrapper:
+    with extra_alias('hc_both', settings_dict) as wrapper:
         pids = []
         with mock.patch.object(type(wrapper), 'is_usable', autospec=True,
                                side_effect=type(wrapper).is_usable) as is_usable:
@@ -220,6 +223,6 @@ def test_the_health_check_and_djangos_conn_health_checks_both_run_without_crashi
         assert is_usable.call_count == 3
         assert len(set(pids)) == 1  # one session, found healthy each time
         assert HEALTH_CHECKS == pids[1:]  # the pool's check at each reuse
-        snapshot = pool_stats_of('both')
+        snapshot = pool_stats_of('hc_both')
         assert snapshot[stats.HEALTH_CHECK_FAILURES] == 0
         assert snapshot['discarded_' + stats.DISCARD_UNUSABLE] == 0
