@@ -196,7 +196,7 @@ def test_a_health_check_path_that_cannot_be_imported_is_improperly_configured(ap
 @pytest.mark.skipif(not hasattr(connections['default'], 'close_if_health_check_failed'),
                     reason='CONN_HEALTH_CHECKS arrived in Django 4.1')
 def test_the_health_check_and_djangos_conn_health_checks_both_run_without_crashing(app_name):
-    # Django's own pool fails on this combination (Trac #37075). Here
+    # Django's own pool is reported to fail on this combination (Trac #37075). Here
     # CONN_HEALTH_CHECKS makes the pool check every checkout (with the
     # user's HEALTH_CHECK), and Django's is_usable() still runs where
     # Django calls it: after a failed query, at the request's end.
