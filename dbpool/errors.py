@@ -16,3 +16,7 @@ class PoolClosed(PoolError):
 
 class CredentialsError(PoolError):
     """OPTIONS['CREDENTIALS'] raised or returned something unusable: no connection was opened."""
+
+
+class PoolDrained(PoolClosed):
+    """The pool was drained (a shutdown): it lends no more connections."""

@@ -276,6 +276,27 @@ def ping(connection, query, timeout=None):
         return False
 
 
+def run_check(check, connection, timeout=None, name='pool'):
+    """OPTIONS['HEALTH_CHECK']: True if ``check(connection)`` returned truthy within ``timeout`` s.
+
+    Whatever it raises is logged (naming the key) and means unhealthy: the
+    borrower gets another connection, never the error. A transaction it
+    left open is rolled back, so the session is lent as it was.
+    """
+    try:
+        with within(connection, timeout):
+            healthy = check(connection)
+            end_transaction(connection)
+    except Exception as exc:
+        logger.warning('dbpool: %s: HEALTH_CHECK %r raised, closing the connection: %s: %s',
+                       name, check, type(exc).__name__, exc)
+        return False
+    if not healthy:
+        logger.info('dbpool: %s: HEALTH_CHECK %r returned %r, closing the connection',
+                    name, check, healthy)
+    return bool(healthy)
+
+
 def reset(connection, reset_sql, timeout=None):
     """Return the session to a clean state; True on success, False if broken.
 

@@ -23,6 +23,7 @@ DEFAULTS = {
     'TEST_ON_BORROW': False,    # run TEST_ON_BORROW_QUERY at every checkout
     'TEST_ON_BORROW_QUERY': 'SELECT 1',
     'TEST_AFTER_IDLE': 5.0,     # seconds idle after which a checkout pings first
+    'HEALTH_CHECK': None,       # callable(connection) run instead of the ping (or its dotted path)
     'PING_TIMEOUT': 5.0,        # seconds the ping or the reset may take
     'RESET_ON_RETURN': RESET_AUTO,
     'CHECKOUT_SCOPE': SCOPE_REQUEST,
@@ -110,16 +111,19 @@ def parse_pool_options(options, where):
         test_after_idle=checker.seconds('TEST_AFTER_IDLE', values['TEST_AFTER_IDLE'],
                                         optional=True),
         ping_timeout=checker.seconds('PING_TIMEOUT', values['PING_TIMEOUT'], optional=True),
+        health_check=checker.callback('HEALTH_CHECK', values['HEALTH_CHECK'],
+                                      'a callable taking the driver connection'),
         reset_on_return=policy,
         checkout_scope=scope,
         trusted_functions=checker.names('TRUSTED_FUNCTIONS', values['TRUSTED_FUNCTIONS']),
         leak_timeout=checker.seconds('LEAK_TIMEOUT', values['LEAK_TIMEOUT'], optional=True),
-        stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK']),
+        stats_callback=checker.callback('STATS_CALLBACK', values['STATS_CALLBACK'],
+                                        'a callable taking (alias, stats)'),
         stats_interval=checker.seconds('STATS_INTERVAL', values['STATS_INTERVAL']),
         credentials=checker.callback(
             'CREDENTIALS', values['CREDENTIALS'],
             'a callable taking (alias, params) that returns the password or a dict of '
-            'connection parameters, or its dotted path'),
+            'connection parameters'),
     )
 
 
@@ -150,14 +154,14 @@ class _Checker(object):
             self.fail(key, value, expected)
         return float(value)
 
-    def callback(self, key, value, expected='a callable taking (alias, stats) or its dotted path'):
+    def callback(self, key, value, takes):
         # A dotted path is checked here for its shape only; whoever builds
         # the pool imports it (the core imports nothing by name).
         if value is None or callable(value):
             return value
         if isinstance(value, string_types) and '.' in value.strip('.'):
             return value
-        self.fail(key, value, expected)
+        self.fail(key, value, '%s or its dotted path' % takes)
 
     def names(self, key, value):
         # Function names, compared case-insensitively and without a schema.

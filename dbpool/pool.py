@@ -11,10 +11,11 @@ import collections
 import logging
 import threading
 from bisect import bisect_left
+import time
 
 from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
-from dbpool.errors import PoolClosed, PoolTimeout
+from dbpool.errors import PoolClosed, PoolDrained, PoolTimeout
 from dbpool.forking import current_pid
 from dbpool.options import RESET_AUTO, RESET_ROLLBACK
 from dbpool.pycompat import elapsed, monotonic
@@ -25,6 +26,8 @@ logger = logging.getLogger('dbpool')
 # How long close() waits for connections still being opened, so that a
 # DROP DATABASE right after it does not meet a connection born a moment later.
 CLOSE_WAIT_S = 10.0
+# How long drain() waits by default for checked-out connections to come back.
+DRAIN_TIMEOUT_S = 10.0
 
 
 class _Waiter(object):
@@ -86,6 +89,7 @@ class ConnectionPool(object):
         self._closing = 0         # idle connections being closed by housekeeping
         self._waiters = collections.deque()
         self._closed = False
+        self._drained = False     # closed by stop_lending(): refusals say so
         # After close(wait=False): a connection being opened for a borrower
         # is still lent to it (a replaced pool), not closed.
         self._lend_in_flight = False
@@ -135,7 +139,7 @@ class ConnectionPool(object):
         """(An idle entry, or None when the caller now holds a slot to open one; seconds waited)."""
         with self._lock:
             if self._closed:
-                raise PoolClosed('%s is closed' % self.name)
+                raise self._refusal('is')
             self._counters[stats.CHECKOUTS] += 1
             if self._idle:
                 entry = self._idle.pop()
@@ -176,7 +180,7 @@ class ConnectionPool(object):
                 stats.notify(self, stats.EVENT_TIMEOUT, waited)
             raise PoolTimeout(message)
         if waiter.closed:
-            raise PoolClosed('%s was closed while waiting' % self.name)
+            raise self._refusal('was', ' while waiting')
         return waiter.entry, waited
 
     def _stop_waiting(self, waiter):
@@ -198,6 +202,13 @@ class ConnectionPool(object):
                 return
             self._in_use.add(entry)
         self._discard(entry, stats.DISCARD_RETIRED)
+
+    def _refusal(self, tense, when=''):
+        # The error a checkout of a closed pool raises: a drain says why.
+        if self._drained:
+            return PoolDrained('%s %s drained%s: it lends no more connections (the '
+                               'process is shutting down)' % (self.name, tense, when))
+        return PoolClosed('%s %s closed%s' % (self.name, tense, when))
 
     def _timeout_message(self, waited):
         # Lock held.
@@ -225,8 +236,7 @@ class ConnectionPool(object):
                         and now - entry.returned_at >= options.test_after_idle)
                     or health.may_be_gone(connection)):
                 self._count(stats.HEALTH_CHECKS)
-                if not health.ping(connection, options.test_on_borrow_query,
-                                   options.ping_timeout):
+                if not self._healthy(connection):
                     self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
                     return False
         except BaseException:
@@ -234,6 +244,16 @@ class ConnectionPool(object):
             self._discard(entry, stats.DISCARD_BROKEN)
             raise
         return True
+
+    def _healthy(self, connection):
+        # OPTIONS['HEALTH_CHECK'] in place of the ping, when given.
+        options = self.options
+        if options.health_check is None:
+            return health.ping(connection, options.test_on_borrow_query, options.ping_timeout)
+        if health.run_check(options.health_check, connection, options.ping_timeout, self.name):
+            return True
+        self._count(stats.HEALTH_CHECK_FAILURES)
+        return False
 
     def _open_in_slot(self):
         """Open a connection in a slot the caller reserved, and check it out."""
@@ -553,11 +573,7 @@ class ConnectionPool(object):
                 self._closing -= len(to_close)
                 for _ in to_close:
                     self._slot_freed()
-        # One slot at a time, so that a refill that fails (the server is
-        # down or full) or a close() meanwhile leaves no slot reserved.
-        while self._reserve_refill():
-            if not self._open_idle():
-                break
+        self.fill()
         self._export.tick(monotonic(), self.label, self.stats)
 
     def _reclaim_dead_borrowers(self):
@@ -614,6 +630,30 @@ class ConnectionPool(object):
             self._idle = kept
             self._closing += len(to_close)  # counted until closed
         return to_close
+
+    def fill(self, wait=False):
+        """Open idle connections, in this thread, until MIN_CONNS exist; how many it opened.
+
+        Stops at the first connection that cannot be opened (logged), and
+        does nothing in a closed pool. With ``wait``, also waits (up to
+        CLOSE_WAIT_S) for connections another thread is opening meanwhile
+        (the housekeeper fills a new pool too), so that they are open when
+        it returns.
+        """
+        opened = 0
+        # One slot at a time, so that a refill that fails (the server is
+        # down or full) or a close() meanwhile leaves no slot reserved.
+        while self._reserve_refill():
+            if not self._open_idle():
+                return opened
+            opened += 1
+        deadline = monotonic() + CLOSE_WAIT_S
+        while wait and monotonic() < deadline:
+            with self._lock:
+                if not self._opening or self._closed:
+                    break
+            time.sleep(0.01)  # a connection handed over notifies nobody
+        return opened
 
     def _reserve_refill(self):
         # A slot for one more idle connection, while below MIN_CONNS.
@@ -679,6 +719,51 @@ class ConnectionPool(object):
     def closed(self):
         """True once close() was called."""
         return self._closed
+
+    @property
+    def drained(self):
+        """True once stop_lending() (or drain()) was called."""
+        return self._drained
+
+    def stop_lending(self):
+        """Refuse every checkout from now on (PoolDrained) and close the idle connections.
+
+        The first half of drain(). A connection being opened for a borrower
+        that asked before is still lent to it; every connection checked out
+        is closed when it comes back.
+        """
+        with self._lock:
+            self._drained = True
+        self.close(wait=False)
+
+    def drain(self, timeout=DRAIN_TIMEOUT_S):
+        """Stop lending, wait up to ``timeout`` s for checked-out connections, close them all.
+
+        Every connection is closed by the driver's close(), which says
+        goodbye to the server (the protocol's Terminate message). Returns
+        how many were still checked out (or being opened) when the time
+        ran out: they are left to their borrowers, never closed under them,
+        and closed when they come back.
+        """
+        self.stop_lending()
+        deadline = monotonic() + timeout
+        while True:
+            # A borrower that ended without a checkin (its thread is gone)
+            # gives nothing back: close its connection now, not at exit.
+            self._reclaim_dead_borrowers()
+            with self._lock:
+                out = len(self._in_use) + self._opening + self._closing
+                remaining = deadline - monotonic()
+                if not out or remaining <= 0:
+                    break
+                # Bounded slices: a checkin notifies, a reclaim may not.
+                self._changed.wait(min(remaining, 0.1))
+        if out:
+            logger.warning('dbpool: %s drained for %.1f s, %d connections still checked out: '
+                           'closed when they come back', self.name, timeout, out)
+        else:
+            logger.info('dbpool: %s drained, every connection closed', self.name)
+        return out
 
     def follow(self, previous):
         """Take over from ``previous``, the pool of the same alias this one replaces.

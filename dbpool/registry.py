@@ -12,6 +12,7 @@ import threading
 
 from dbpool import housekeeping
 from dbpool.forking import current_pid, on_fork_in_child
+from dbpool.pool import DRAIN_TIMEOUT_S
 from dbpool.pycompat import monotonic
 
 logger = logging.getLogger('dbpool')
@@ -23,6 +24,8 @@ _replaced = {}         # label -> monotonic times of its recent pool replacement
 # Pools inherited from the parent process: never used, never closed, only
 # kept referenced so their sockets are not closed under the parent.
 _inherited = []
+# Set by forks_workers(): connections opened here would only be inherited.
+_forking_parent = [False]
 
 # A label whose pool is replaced this often within CHURN_WINDOW_S seconds
 # has a key that keeps changing (a parameter rebuilt per connect), not
@@ -121,6 +124,32 @@ def close_pools(match=None, wait=True):
     return len(doomed)
 
 
+def drain_pools(timeout=DRAIN_TIMEOUT_S, match=None):
+    """Drain every pool (or those for which ``match(pool)`` is true) within one ``timeout``.
+
+    Every pool stops lending first, then each waits for its checked-out
+    connections in what is left of ``timeout`` (see ConnectionPool.drain).
+    The pools stay registered, so a later checkout meets PoolDrained rather
+    than a new pool. Returns how many connections were still checked out.
+    """
+    pools = [pool for pool in all_pools() if match is None or match(pool)]
+    for pool in pools:
+        pool.stop_lending()
+    deadline = monotonic() + timeout
+    return sum(pool.drain(max(0.0, deadline - monotonic())) for pool in pools)
+
+
+def forks_workers():
+    """Declare this process a prefork master: warm-ups are refused here, not in its children."""
+    _forking_parent[0] = True
+
+
+def will_fork():
+    """True in a process declared by forks_workers() (and not in its forked children)."""
+    current_pid()  # notices a fork on Pythons without a fork hook
+    return _forking_parent[0]
+
+
 def all_pools():
     """Every live pool of this process."""
     with _lock:
@@ -143,6 +172,7 @@ def _forget_pools_after_fork():
     _pools.clear()
     _current.clear()
     _replaced.clear()
+    _forking_parent[0] = False
 
 
 def _close_at_exit():

@@ -25,6 +25,7 @@ WAIT_MS_MAX = 'wait_ms_max'
 CONNECTIONS_CREATED = 'connections_created'
 CONNECT_FAILURES = 'connect_failures'
 HEALTH_CHECKS = 'health_checks'
+HEALTH_CHECK_FAILURES = 'health_check_failures'  # OPTIONS['HEALTH_CHECK'] said no or raised
 RESETS = 'resets'                  # returns that sent a reset (or, 'rollback', ended the transaction)
 RESETS_SKIPPED = 'resets_skipped'  # returns whose session was provably clean: nothing sent
 CODE_CHECKS = 'code_checks'        # catalog reads of what code statements may run implicitly
@@ -53,7 +54,7 @@ DISCARD_REASONS = (DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_LIFETIME,
 FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSABLE])
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
-            CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, RESETS,
+            CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, HEALTH_CHECK_FAILURES, RESETS,
             RESETS_SKIPPED, CODE_CHECKS, LEAKS_REPORTED, RETURNED_BETWEEN_STATEMENTS,
             PINNED, USE_MS_TOTAL, USE_MS_MAX, CONNECT_MS_TOTAL) + tuple(
                 'discarded_' + reason for reason in DISCARD_REASONS)

@@ -22,7 +22,12 @@ class CredentialsError(errors.CredentialsError, OperationalError):
     """OPTIONS['CREDENTIALS'] failed for a new connection (a django.db.OperationalError)."""
 
 
+class PoolDrained(PoolClosed, errors.PoolDrained):
+    """The alias' pool was drained for a shutdown (a django.db.OperationalError)."""
+
+
 # Tracebacks show the names users import.
 PoolTimeout.__module__ = 'dbpool.db.errors'
 PoolClosed.__module__ = 'dbpool.db.errors'
 CredentialsError.__module__ = 'dbpool.db.errors'
+PoolDrained.__module__ = 'dbpool.db.errors'

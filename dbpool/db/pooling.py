@@ -12,12 +12,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dbpool import leaks, registry, secrets, stats, tracking
 from dbpool.compat import CreationHooks
-from dbpool.db import borrowers, credentials, scope, signals, stats_export
+from dbpool.db import borrowers, credentials, health_checks, scope, signals, stats_export
 from dbpool.db import errors as django_errors
 from dbpool.db.targets import (  # noqa: F401 - also this module's names since 1.0
     close_pools_for_alias, close_pools_for_database, dbname, describe_target,
     strip_pool_options)
-from dbpool.errors import PoolClosed, PoolTimeout
+from dbpool.errors import PoolClosed, PoolDrained, PoolTimeout
 from dbpool.forking import current_pid
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
@@ -208,7 +208,9 @@ class PoolingMixin(object):
                 try:
                     entry = self._dbpool_take(pool, max(0.0, deadline - monotonic()))
                     break
-                except PoolClosed:
+                except PoolClosed as exc:
+                    if isinstance(exc, PoolDrained):
+                        raise  # a shutdown: no successor to look up (dbpool.db.lifecycle)
                     # Closed between lookup and checkout (settings changed,
                     # test database dropped): the registry has its successor.
                     closed += 1
@@ -224,6 +226,8 @@ class PoolingMixin(object):
             return pool.checkout(timeout, describe=borrowers.current_request)
         except PoolTimeout as exc:
             raise_from(django_errors.PoolTimeout(*exc.args), exc)
+        except PoolDrained as exc:
+            raise_from(django_errors.PoolDrained(*exc.args), exc)
 
     def _dbpool_raise_closed(self, pool, times):
         raise django_errors.PoolClosed(
@@ -406,6 +410,7 @@ class PoolingMixin(object):
         except ValueError as exc:
             raise ImproperlyConfigured(str(exc))
         stats_export.resolve_stats_callback(options, where)
+        health_checks.resolve_health_check(options, where)
         max_age = settings_dict.get('CONN_MAX_AGE', 0)
         if max_age != 0:
             raise ImproperlyConfigured(

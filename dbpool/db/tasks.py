@@ -10,9 +10,13 @@ connections at the task's end, and forget connections inherited across a
 fork without touching the parent's sessions.
 
 Celery: call ``connect_celery()`` once, in the module that creates the
-Celery app. Any other runner: wrap each task in ``returning_connections()``.
-See docs/celery.md. Celery is never imported unless ``connect_celery()`` is
-called.
+Celery app; it also drains the pools when a worker process ends (prefork
+children exit without running atexit handlers, which would leave every
+pooled session to end with an "unexpected EOF"), and with
+``warm_up=True`` opens MIN_CONNS in each new worker process. Any other
+runner: wrap each task in ``returning_connections()``. See docs/celery.md
+and docs/lifecycle.md. Celery is never imported unless ``connect_celery()``
+is called.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -20,6 +24,8 @@ import contextlib
 import functools
 
 from django import db
+
+from dbpool.pool import DRAIN_TIMEOUT_S
 
 _DISPATCH_UID = 'dbpool.db.tasks'
 
@@ -63,19 +69,50 @@ def _release_around_task(sender=None, task=None, **signal_kwargs):
         release_connections()
 
 
-def connect_celery(app=None):
-    """Connect task_prerun/task_postrun and worker_process_init of Celery (idempotent).
+def drain_connections(**signal_kwargs):
+    """Drain this process's pools (dbpool.db.lifecycle.drain), for a worker that ends."""
+    from dbpool.db import lifecycle
+    lifecycle.drain(timeout=_settings['drain_timeout'])
+
+
+def warm_up_connections(**signal_kwargs):
+    """Open MIN_CONNS of every pooled alias in this (new) worker process."""
+    from dbpool.db import lifecycle
+    lifecycle.warm_up()
+
+
+_settings = {'drain_timeout': DRAIN_TIMEOUT_S}
+
+
+def connect_celery(app=None, warm_up=False, drain_timeout=DRAIN_TIMEOUT_S):
+    """Connect dbpool to Celery's task and worker signals (idempotent).
+
+    Around each task (task_prerun, task_postrun) the thread's connections
+    go back; a forked worker process forgets its parent's
+    (worker_process_init) and, with ``warm_up``, opens MIN_CONNS; a worker
+    process that ends (worker_process_shutdown, and worker_shutdown for the
+    main process of the solo and thread pools) is drained, waiting up to
+    ``drain_timeout`` seconds for connections still checked out.
 
     ``app`` is accepted for symmetry with Celery's own helpers and unused:
     Celery's signals are process-wide.
     """
     from celery import signals  # here, so that importing this module needs no Celery
+    _settings['drain_timeout'] = drain_timeout
     signals.task_prerun.connect(_release_around_task, weak=False,
                                 dispatch_uid=_DISPATCH_UID + '.prerun')
     signals.task_postrun.connect(_release_around_task, weak=False,
                                  dispatch_uid=_DISPATCH_UID + '.postrun')
     signals.worker_process_init.connect(forget_inherited_connections, weak=False,
                                         dispatch_uid=_DISPATCH_UID + '.fork')
+    if warm_up:
+        # Connected after the forgetting above: receivers run in that order.
+        signals.worker_process_init.connect(warm_up_connections, weak=False,
+                                            dispatch_uid=_DISPATCH_UID + '.warm_up')
+    signals.worker_process_shutdown.connect(drain_connections, weak=False,
+                                            dispatch_uid=_DISPATCH_UID + '.drain')
+    signals.worker_shutdown.connect(drain_connections, weak=False,
+                                    dispatch_uid=_DISPATCH_UID + '.drain_main')
 
 
 @contextlib.contextmanager

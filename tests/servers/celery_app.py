@@ -70,3 +70,12 @@ def pool_state():
     """This worker child's pools, without a query of its own."""
     import dbpool
     return {'pid': os.getpid(), 'pools': dbpool.pool_stats()}
+
+
+@app.task(name='dbpool.sleep_in_query')
+def sleep_in_query(seconds):
+    """A task whose query lasts ``seconds`` (tests/servers/test_graceful_stop.py)."""
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT pg_backend_pid() FROM pg_sleep(%s)', [seconds])
+        return {'pid': os.getpid(), 'backend_pid': cursor.fetchone()[0]}
