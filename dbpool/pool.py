@@ -350,6 +350,8 @@ class ConnectionPool(object):
         with self._lock:
             if counter is not None:
                 self._counters[counter] += 1
+            if untouched:
+                self._counters[stats.RETURNED_BETWEEN_STATEMENTS] += 1
             self._record_use(used)
             if reason is None and (self._closed or entry.doomed):
                 reason = stats.DISCARD_RETIRED
@@ -382,7 +384,7 @@ class ConnectionPool(object):
         if entry.is_expired(now):
             return stats.DISCARD_LIFETIME, None
         if untouched:
-            return None, stats.RETURNED_BETWEEN_STATEMENTS
+            return None, stats.RESETS_SKIPPED
         connection = entry.connection
         if health.is_closed(connection):
             return stats.DISCARD_BROKEN, None

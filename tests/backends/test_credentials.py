@@ -20,6 +20,7 @@ import dbpool
 from dbpool import registry
 from dbpool.db import errors as django_errors
 from dbpool.pycompat import monotonic
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import close_all, connect, extra_alias
 from tests.support import available_drivers, connect_kwargs, database, wait_until
 
@@ -134,6 +135,7 @@ def stats_of(alias):
     return found[0]
 
 
+@request_scope_only
 def test_a_password_rotated_on_the_server_reaches_new_connections_and_spares_open_ones(
         role, admin, caplog):
     user, first = role

@@ -14,6 +14,7 @@ from dbpool import registry, stats
 from dbpool.db import lifecycle
 from dbpool.db.errors import OperationalError, PoolClosed, PoolDrained
 from dbpool.testing.pgcluster import free_port
+from tests.backends.conftest import request_scope_only
 from tests.backends.djangocompat import connect, extra_alias
 from tests.support import wait_until
 
@@ -110,6 +111,7 @@ def test_warm_up_skips_aliases_of_other_engines(app_name):
 
 # -- drain() ------------------------------------------------------------------------
 
+@request_scope_only
 def test_drain_gives_back_this_threads_connection_and_closes_every_session(admin, app_name):
     with extra_alias('drained', pooled(app_name)) as wrapper:
         backend_pid_of(wrapper)
@@ -133,6 +135,7 @@ def test_a_query_after_the_drain_fails_at_once_with_an_operational_error_naming_
     assert 'drained' in str(raised.value) and 'shutting down' in str(raised.value)
 
 
+@request_scope_only
 def test_draining_some_aliases_leaves_the_others_lending(app_name):
     with extra_alias('drained', pooled(app_name)) as drained:
         with extra_alias('kept', pooled(app_name)) as kept:
@@ -193,6 +196,7 @@ def test_a_health_check_path_that_cannot_be_imported_is_improperly_configured(ap
     assert "DATABASES['hc_checked']['OPTIONS']" in str(raised.value)
 
 
+@request_scope_only
 @pytest.mark.skipif(not hasattr(connections['default'], 'close_if_health_check_failed'),
                     reason='CONN_HEALTH_CHECKS arrived in Django 4.1')
 def test_the_health_check_and_djangos_conn_health_checks_both_run_without_crashing(app_name):

@@ -125,7 +125,7 @@ def test_the_option_takes_a_callable_or_a_dotted_path_and_refuses_anything_else(
     with pytest.raises(ValueError) as raised:
         parse_pool_options({'CREDENTIALS': 'Quokka'}, WHERE)
     assert ("CREDENTIALS must be a callable taking (alias, params) that returns the password "
-            "or a dict of connection parameters, or its dotted path") in str(raised.value)
+            "or a dict of connection parameters or its dotted path") in str(raised.value)
 
 
 def test_the_credentials_modules_import_no_django():
