@@ -1,0 +1,57 @@
+"""A primary and its streaming standby on loopback, for the failover tests.
+
+Each pair is private (its own two clusters), whatever DATABASE_URL says:
+the tests stop, promote and rewind its servers.
+"""
+from __future__ import absolute_import, division, print_function
+
+from dbpool.testing.pgcluster import PgCluster
+from dbpool.testing.replication import follow, make_standby, promote, query, wait_streaming
+from tests.support import available_drivers, connect_kwargs
+
+
+class StandbyPair(object):
+    """Two servers, ``first`` and ``second`` in the order a host list names them."""
+
+    def __init__(self):
+        self.first = PgCluster(replication=True).start()
+        try:
+            self.second = make_standby(self.first)
+        except Exception:
+            self.first.destroy()
+            raise
+        self.primary, self.standby = self.first, self.second
+
+    def settings(self):
+        """HOST and PORT naming both servers, as libpq's multi-host lists do."""
+        return dict(self.first.settings(), HOST='%s,%s' % (self.first.host, self.second.host),
+                    PORT='%s,%s' % (self.first.port, self.second.port))
+
+    def execute(self, sql, cluster=None):
+        """Run ``sql`` on the primary (or ``cluster``) through psql; the first value."""
+        return query(cluster or self.primary, sql)
+
+    def connect(self, cluster, **extra):
+        """A plain autocommit connection to one server, outside any pool."""
+        kwargs = connect_kwargs(cluster.settings())
+        kwargs.update(extra)
+        connection = available_drivers()[0].connect(**kwargs)
+        connection.autocommit = True
+        return connection
+
+    def fail_over(self):
+        """Stop the primary (fast), promote the standby: their roles swap."""
+        self.primary.stop('fast')
+        promote(self.standby)
+        self.primary, self.standby = self.standby, self.primary
+
+    def rejoin(self):
+        """Restart the stopped old primary as a streaming standby of the new one."""
+        follow(self.standby, self.primary)
+
+    def wait_streaming(self):
+        wait_streaming(self.primary)
+
+    def destroy(self):
+        for cluster in (self.first, self.second):
+            cluster.destroy()
