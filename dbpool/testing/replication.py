@@ -55,6 +55,9 @@ def follow(cluster, primary, timeout=30.0):
     and, with -R, makes it a standby of ``primary``.
     """
     cluster.stop('fast')
+    # pg_rewind reads the source's timeline from its control file, which a
+    # just-promoted server updates only at its next checkpoint.
+    query(primary, 'CHECKPOINT')
     _server_program(cluster, primary, [
         cluster._bin('pg_rewind'), '-D', cluster.data_dir, '-R', '--no-sync',
         '--source-server=host=%s port=%s user=%s dbname=postgres' % (
