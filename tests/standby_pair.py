@@ -5,6 +5,8 @@ the tests stop, promote and rewind its servers.
 """
 from __future__ import absolute_import, division, print_function
 
+import time
+
 from dbpool.testing.pgcluster import PgCluster
 from dbpool.testing.replication import follow, make_standby, promote, query, wait_streaming
 from tests.support import available_drivers, connect_kwargs
@@ -44,6 +46,26 @@ class StandbyPair(object):
         self.primary.stop('fast')
         promote(self.standby)
         self.primary, self.standby = self.standby, self.primary
+
+    def switch_over_fenced(self):
+        """Make the primary read-only (its sessions live on), let the standby catch up, promote it.
+
+        A switchover that fences the old primary rather than stopping it;
+        the old primary keeps running, read-only.
+        """
+        old, new = self.primary, self.standby
+        self.execute('ALTER SYSTEM SET default_transaction_read_only = on')
+        self.execute('SELECT pg_reload_conf()')
+        # Each session reads the new setting before its next statement;
+        # one already running may still commit meanwhile.
+        time.sleep(0.2)
+        lsn = self.execute('SELECT pg_current_wal_insert_lsn()')
+        deadline = time.time() + 30
+        while self.execute("SELECT pg_last_wal_replay_lsn() >= '%s'" % lsn, new) != 't':
+            assert time.time() < deadline, 'the standby did not catch up'
+            time.sleep(0.02)
+        promote(new)
+        self.primary, self.standby = new, old
 
     def rejoin(self):
         """Restart the stopped old primary as a streaming standby of the new one."""

@@ -160,11 +160,13 @@ class PgCluster(object):
         self.extra_conf = dict(extra_conf or {})
         # Standbys may stream from it, and it may be rewound to follow one
         # (pg_rewind needs wal_log_hints or data checksums, and full page
-        # writes on its source).
+        # writes on its source). A commit is acknowledged once its WAL is
+        # written, so a standby can have it: what failover tests count.
         self.replication = replication
         if replication:
             self.extra_conf.setdefault('wal_log_hints', True)
             self.extra_conf.setdefault('full_page_writes', True)
+            self.extra_conf.setdefault('synchronous_commit', True)
         self._fixed_port = port is not None
         self._parent_dir = base_dir  # our temp dir is made inside it
         self.base_dir = self.data_dir = self.log_file = None  # see start()

@@ -185,11 +185,8 @@ def test_writes_through_django_survive_a_failover_and_back_with_no_lost_commit(p
 
         with WriteLoad(write) as load:
             figures = fail_over_and_back(pair, load)
-        from dbpool import pool_stats
-        found = [s for s in pool_stats() if s['alias'] == 'failover' and not s['closed']]
-        assert len(found) == 1
         driver = connections['failover'].Database.__name__.split('.')[0]
-        check_and_report('Django, %s' % driver, pair, load, figures, found[0])
+        check_and_report('Django, %s' % driver, pair, load, figures, pool_of('failover'))
 
 
 # -- through the core pool ---------------------------------------------------
@@ -219,3 +216,80 @@ def test_writes_through_the_core_pool_survive_a_failover_and_back_with_no_lost_c
         check_and_report('core pool, %s' % driver.__name__, pair, load, figures, pool.stats())
     finally:
         pool.close()
+
+
+# -- a primary fenced (read-only), not stopped ----------------------------------
+
+def fenced_alias_settings(pair, **options):
+    settings_dict = dict(connections['default'].settings_dict, **pair.settings())
+    settings_dict['OPTIONS'] = dict({
+        'MAX_CONNS': THREADS, 'MIN_CONNS': 0, 'POOL_TIMEOUT': 5,
+        'target_session_attrs': 'read-write', 'connect_timeout': 2,
+        'application_name': 'dbpool-fenced-%s' % uuid.uuid4().hex[:8]}, **options)
+    return settings_dict
+
+
+def django_write(alias):
+    def write(row_id):
+        try:
+            cursor = connections[alias].cursor()
+            cursor.execute('INSERT INTO failover_writes (id) VALUES (%s)', [row_id])
+            cursor.close()
+            if not HAS_ATOMIC:  # 1.3-1.5: not in autocommit
+                transaction.commit_unless_managed(using=alias)
+        finally:
+            connections[alias].close()  # the end of the request
+    return write
+
+
+def pool_of(alias):
+    from dbpool import pool_stats
+    found = [s for s in pool_stats() if s['alias'] == alias and not s['closed']]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_write_a_fenced_primary_refuses_closes_its_connection_at_the_end_of_the_request(pair):
+    write = django_write('fenced')
+    with extra_alias('fenced', fenced_alias_settings(pair, TEST_AFTER_IDLE=None)):
+        write(1)
+        assert pool_of('fenced')[stats.CONNECTIONS_IDLE] == 1
+        pair.switch_over_fenced()
+        # The idle session learns that its server is read-only from the
+        # answer to its next statement: this write.
+        with pytest.raises(Exception) as raised:
+            write(2)
+        assert sqlstate(raised.value) == READ_ONLY
+        snapshot = pool_of('fenced')
+        assert snapshot['discarded_' + stats.DISCARD_READ_ONLY] == 1
+        assert snapshot[stats.CONNECTIONS_OPEN] == 0
+        write(3)  # a new connection, on the new primary
+        assert pair.execute("SELECT count(*) FROM failover_writes WHERE id = 3") == '1'
+
+
+def test_writes_through_django_move_to_a_new_primary_when_the_old_one_is_fenced_not_stopped(
+        pair):
+    with extra_alias('fenced', fenced_alias_settings(pair)):
+        with WriteLoad(django_write('fenced')) as load:
+            load.wait_steady(time.time())
+            started = time.time()
+            pair.switch_over_fenced()
+            recovery_s = load.wait_steady(started)
+        snapshot = pool_of('fenced')
+        driver_name = connections['fenced'].Database.__name__.split('.')[0]
+    failed = load.failed_since(started)
+    refused = [failure for failure in load.failures if failure[2] == READ_ONLY]
+    present = set(int(value) for value in pair.execute(
+        "SELECT string_agg(id::text, ',') FROM failover_writes").split(',') if value)
+    lost = load.acked - present
+    print('\nfenced switchover, Django, %s: %d writes acknowledged; %d requests failed, %d of '
+          'them refused as read-only; every request succeeded again %.2f s after the fence; '
+          'acknowledged commits lost: %d; connections discarded as read-only: %d' % (
+              driver_name, len(load.acked), len(failed), len(refused),
+              recovery_s, len(lost), snapshot['discarded_' + stats.DISCARD_READ_ONLY]))
+    # At most one refused write per pooled connection: the one whose answer
+    # told it the server is read-only.
+    assert len(refused) <= THREADS
+    assert snapshot['discarded_' + stats.DISCARD_READ_ONLY] >= len(refused)
+    assert lost == set()
+    assert recovery_s < 10
