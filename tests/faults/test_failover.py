@@ -127,7 +127,11 @@ def fail_over_and_back(pair, load):
     for name in ('failover', 'failback'):
         started = time.time()
         pair.fail_over()  # stop the primary, promote the standby
+        promoted = time.time()
         figures[name + '_recovery_s'] = load.wait_steady(started)
+        # How long requests still failed once the new primary took writes.
+        figures[name + '_after_promotion_s'] = max(
+            0.0, started + figures[name + '_recovery_s'] - promoted)
         figures[name + '_failed'] = len(load.failed_since(started))
         # The old primary comes back as a standby of the new one: the host
         # list still names it first, and it must not be written to.
@@ -144,12 +148,13 @@ def check_and_report(label, pair, load, figures, pool_stats):
     lost = load.acked - present
     refused = [failure for failure in load.failures if failure[2] == READ_ONLY]
     print('\nfailover %s: %d writes acknowledged; stop+promote: %d requests failed, every '
-          'request succeeded again after %.2f s; back: %d failed, %.2f s; old primary '
-          'rejoining as a standby: %d + %d failed; writes refused as read-only: %d; '
-          'acknowledged commits lost: %d; connections discarded as read-only: %d; '
-          'first errors: %s' % (
+          'request succeeded again after %.2f s (%.2f s after the promotion); back: %d failed, '
+          '%.2f s (%.2f s); old primary rejoining as a standby: %d + %d failed; writes refused '
+          'as read-only: %d; acknowledged commits lost: %d; connections discarded as '
+          'read-only: %d; first errors: %s' % (
               label, len(load.acked), figures['failover_failed'], figures['failover_recovery_s'],
-              figures['failback_failed'], figures['failback_recovery_s'],
+              figures['failover_after_promotion_s'], figures['failback_failed'],
+              figures['failback_recovery_s'], figures['failback_after_promotion_s'],
               figures['failover_rejoin_failed'], figures['failback_rejoin_failed'],
               len(refused), len(lost), pool_stats['discarded_' + stats.DISCARD_READ_ONLY],
               sorted(set(failure[3][:70] for failure in load.failures))[:3]))
