@@ -8,8 +8,7 @@ from __future__ import absolute_import, division, print_function
 import time
 
 from dbpool.testing.pgcluster import PgCluster
-from dbpool.testing.replication import follow, make_standby, promote, query, wait_streaming
-from tests.support import available_drivers, connect_kwargs
+from dbpool.testing.replication import follow, make_standby, promote, query
 
 
 class StandbyPair(object):
@@ -32,14 +31,6 @@ class StandbyPair(object):
     def execute(self, sql, cluster=None):
         """Run ``sql`` on the primary (or ``cluster``) through psql; the first value."""
         return query(cluster or self.primary, sql)
-
-    def connect(self, cluster, **extra):
-        """A plain autocommit connection to one server, outside any pool."""
-        kwargs = connect_kwargs(cluster.settings())
-        kwargs.update(extra)
-        connection = available_drivers()[0].connect(**kwargs)
-        connection.autocommit = True
-        return connection
 
     def fail_over(self):
         """Stop the primary (fast), promote the standby: their roles swap."""
@@ -70,9 +61,6 @@ class StandbyPair(object):
     def rejoin(self):
         """Restart the stopped old primary as a streaming standby of the new one."""
         follow(self.standby, self.primary)
-
-    def wait_streaming(self):
-        wait_streaming(self.primary)
 
     def destroy(self):
         for cluster in (self.first, self.second):
