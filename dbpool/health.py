@@ -124,14 +124,14 @@ def reports_read_only(connection, target='read-write'):
     'read-write' also not read-only by default. An older server reports
     neither, and passes.
     """
-    pgconn = getattr(connection, 'pgconn', None)
-    if pgconn is not None:  # psycopg 3: libpq's PQparameterStatus, as bytes
-        if pgconn.parameter_status(b'in_hot_standby') == b'on':
-            return True
-        return (target == 'read-write'
-                and pgconn.parameter_status(b'default_transaction_read_only') == b'on')
-    try:  # psycopg2
-        if connection.get_parameter_status('in_hot_standby') == 'on':
+    try:
+        pgconn = getattr(connection, 'pgconn', None)
+        if pgconn is not None:  # psycopg 3: libpq's PQparameterStatus, as bytes
+            if pgconn.parameter_status(b'in_hot_standby') == b'on':
+                return True
+            return (target == 'read-write'
+                    and pgconn.parameter_status(b'default_transaction_read_only') == b'on')
+        if connection.get_parameter_status('in_hot_standby') == 'on':  # psycopg2
             return True
         return (target == 'read-write'
                 and connection.get_parameter_status('default_transaction_read_only') == 'on')

@@ -30,15 +30,20 @@ def make_standby(primary, port=None):
                         dbname=primary.dbname, base_dir=primary._parent_dir,
                         extra_conf=primary.extra_conf, replication=True)
     standby._make_dirs()
-    # -R writes standby.signal and primary_conninfo (with the password,
-    # which reaches pg_basebackup through the environment, not ps).
-    _server_program(standby, primary, [
-        standby._bin('pg_basebackup'), '-D', standby.data_dir, '-h', primary.host,
-        '-p', str(primary.port), '-U', primary.user, '-w', '-R', '-X', 'stream',
-        '-c', 'fast', '--no-sync'])
-    standby._db_created = True  # copied from the primary
-    standby.start()  # the data dir exists: no initdb; its own port and socket dir
-    wait_streaming(primary)
+    try:
+        # -R writes standby.signal and primary_conninfo, with the password
+        # (in the data dir, which only the server's user may read); it
+        # reaches pg_basebackup through the environment, not ps.
+        _server_program(standby, primary, [
+            standby._bin('pg_basebackup'), '-D', standby.data_dir, '-h', primary.host,
+            '-p', str(primary.port), '-U', primary.user, '-w', '-R', '-X', 'stream',
+            '-c', 'fast', '--no-sync'])
+        standby._db_created = True  # copied from the primary
+        standby.start()  # the data dir exists: no initdb; its own port and socket dir
+        wait_streaming(primary)
+    except Exception:
+        standby.destroy()
+        raise
     return standby
 
 

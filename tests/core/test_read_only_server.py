@@ -7,11 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 import pytest
 
-from dbpool import stats
+from dbpool import health, stats
 from dbpool.options import parse_pool_options, writable_target
 from dbpool.testing.pgcluster import find_pg_bin
 from tests.core.conftest import PoolFactory, backend_pid, run_sql
-from tests.support import required_tools
+from tests.support import connect_kwargs, database, required_tools
 
 
 def server_port(connection):
@@ -75,6 +75,16 @@ def test_the_parsed_options_say_once_whether_checkouts_check(monkeypatch):
     parsed = parse_pool_options({'MAX_CONNS': 2, 'target_session_attrs': 'primary'}, 'the test')
     assert parsed.writable_target == 'primary'
     assert parse_pool_options({'MAX_CONNS': 2}, 'the test').writable_target is None
+
+
+def test_a_closed_connection_reports_nothing_rather_than_raising(driver):
+    # The end of a request reads the report of whatever Django hands back,
+    # a connection closed under it included.
+    connection = driver.connect(**connect_kwargs(database()))
+    assert health.reports_read_only(connection) is False  # a primary
+    connection.close()
+    assert health.reports_read_only(connection, 'read-write') is False
+    assert health.reports_read_only(connection, 'primary') is False
 
 
 # -- an idle connection to a standby -------------------------------------------

@@ -24,6 +24,7 @@ from dbpool import stats
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
 from dbpool.testing.pgcluster import find_pg_bin
+from dbpool.testing.replication import in_recovery
 from tests.backends.djangocompat import HAS_ATOMIC, close_all, extra_alias
 from tests.support import available_drivers, connect_kwargs, required_tools
 
@@ -137,6 +138,7 @@ def fail_over_and_back(pair, load):
         # list still names it first, and it must not be written to.
         started = time.time()
         pair.rejoin()
+        assert in_recovery(pair.standby)
         load.wait_steady(started)
         figures[name + '_rejoin_failed'] = len(load.failed_since(started))
     return figures
