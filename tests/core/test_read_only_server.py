@@ -1,7 +1,7 @@
 """A pool that wants a primary (target_session_attrs) and a server that is read-only.
 
 Real servers: a primary and its streaming standby (tests.standby_pair),
-one private pair per test, since the tests promote and fence them.
+one private pair for each test that promotes or fences it, one shared by the others.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -22,8 +22,7 @@ def sqlstate(exc):
     return getattr(exc, 'sqlstate', None) or getattr(exc, 'pgcode', None)
 
 
-@pytest.fixture
-def pair():
+def make_pair():
     """A private primary and standby (skipped without pg_basebackup and pg_rewind)."""
     try:
         find_pg_bin('pg_basebackup')
@@ -33,7 +32,21 @@ def pair():
             raise
         pytest.skip('a streaming standby needs the PostgreSQL server programs: %s' % exc)
     from tests.standby_pair import StandbyPair
-    pair = StandbyPair()
+    return StandbyPair()
+
+
+@pytest.fixture
+def pair():
+    """A pair for one test, which may promote or fence its servers."""
+    pair = make_pair()
+    yield pair
+    pair.destroy()
+
+
+@pytest.fixture(scope='module')
+def unchanged_pair():
+    """A pair shared by the tests that only connect to it."""
+    pair = make_pair()
     yield pair
     pair.destroy()
 
@@ -91,10 +104,11 @@ def test_a_closed_connection_reports_nothing_rather_than_raising(driver):
 
 @pytest.mark.parametrize('target', ['read-write', 'primary'])
 def test_an_idle_connection_to_a_hot_standby_is_discarded_at_checkout_when_the_target_wants_writes(
-        pair, pools, target):
+        unchanged_pair, pools, target):
     # The pool's connect() reaches the standby (a proxy, a DNS name that
     # moved): libpq is not asked to check, the pool is.
-    pool = pools(pair.standby.settings())(target_session_attrs=target, TEST_AFTER_IDLE=None)
+    pool = pools(unchanged_pair.standby.settings())(target_session_attrs=target,
+                                                    TEST_AFTER_IDLE=None)
     entry = pool.checkout()
     first = backend_pid(entry.connection)
     pool.checkin(entry)
@@ -108,8 +122,9 @@ def test_an_idle_connection_to_a_hot_standby_is_discarded_at_checkout_when_the_t
     assert snapshot[stats.CONNECTIONS_CREATED] == 2
 
 
-def test_an_idle_connection_to_a_hot_standby_is_kept_when_no_target_wants_writes(pair, pools):
-    pool = pools(pair.standby.settings())(TEST_AFTER_IDLE=None)
+def test_an_idle_connection_to_a_hot_standby_is_kept_when_no_target_wants_writes(
+        unchanged_pair, pools):
+    pool = pools(unchanged_pair.standby.settings())(TEST_AFTER_IDLE=None)
     entry = pool.checkout()
     first = backend_pid(entry.connection)
     pool.checkin(entry)

@@ -13,6 +13,7 @@ acknowledged commits missing from the final primary.
 from __future__ import absolute_import, division, print_function
 
 import itertools
+import os
 import threading
 import time
 import uuid
@@ -29,6 +30,13 @@ from tests.backends.djangocompat import HAS_ATOMIC, close_all, extra_alias
 from tests.support import available_drivers, connect_kwargs, required_tools
 
 READ_ONLY = '25006'  # read_only_sql_transaction: "cannot execute INSERT in a read-only transaction"
+# The whole scenario (failover, the old primary rejoining, the switch back;
+# the core pool; the fenced switchover under load) takes ~35 s: tox.ini
+# runs it in three cells (DBPOOL_FAILOVER=full). The others run one
+# failover through Django, and the checks' own tests.
+FULL = os.environ.get('DBPOOL_FAILOVER') == 'full'
+full_only = pytest.mark.skipif(
+    not FULL, reason='the whole failover scenario runs where DBPOOL_FAILOVER=full (tox.ini)')
 THREADS = 4
 STEADY_S = 1.0       # a switch is over once every request succeeded for this long
 SWITCH_LIMIT_S = 20.0
@@ -125,7 +133,7 @@ def fail_over_and_back(pair, load):
     """The whole scenario under ``load``; a dict of what was measured."""
     figures = {}
     load.wait_steady(time.time())
-    for name in ('failover', 'failback'):
+    for name in ('failover', 'failback') if FULL else ('failover',):
         started = time.time()
         pair.fail_over()  # stop the primary, promote the standby
         promoted = time.time()
@@ -136,6 +144,8 @@ def fail_over_and_back(pair, load):
         figures[name + '_failed'] = len(load.failed_since(started))
         # The old primary comes back as a standby of the new one: the host
         # list still names it first, and it must not be written to.
+        if not FULL:
+            break
         started = time.time()
         pair.rejoin()
         assert in_recovery(pair.standby)
@@ -150,30 +160,35 @@ def check_and_report(label, pair, load, figures, pool_stats):
     lost = load.acked - present
     refused = [failure for failure in load.failures if failure[2] == READ_ONLY]
     print('\nfailover %s: %d writes acknowledged; stop+promote: %d requests failed, every '
-          'request succeeded again after %.2f s (%.2f s after the promotion); back: %d failed, '
-          '%.2f s (%.2f s); old primary rejoining as a standby: %d + %d failed; writes refused '
+          'request succeeded again after %.2f s (%.2f s after the promotion); writes refused '
           'as read-only: %d; acknowledged commits lost: %d; connections discarded as '
           'read-only: %d; first errors: %s' % (
               label, len(load.acked), figures['failover_failed'], figures['failover_recovery_s'],
-              figures['failover_after_promotion_s'], figures['failback_failed'],
-              figures['failback_recovery_s'], figures['failback_after_promotion_s'],
-              figures['failover_rejoin_failed'], figures['failback_rejoin_failed'],
-              len(refused), len(lost), pool_stats['discarded_' + stats.DISCARD_READ_ONLY],
+              figures['failover_after_promotion_s'], len(refused), len(lost),
+              pool_stats['discarded_' + stats.DISCARD_READ_ONLY],
               sorted(set(failure[3][:70] for failure in load.failures))[:3]))
+    if FULL:
+        print('failover %s, then: old primary rejoining as a standby: %d failed; back: %d '
+              'failed, %.2f s (%.2f s after the promotion); the other rejoining: %d failed' % (
+                  label, figures['failover_rejoin_failed'], figures['failback_failed'],
+                  figures['failback_recovery_s'], figures['failback_after_promotion_s'],
+                  figures['failback_rejoin_failed']))
     assert len(load.acked) > 100
     assert refused == []
     assert lost == set()
     # Each switch is over within seconds, and the old primary coming back as
     # a standby costs no request.
     assert figures['failover_recovery_s'] < 10
-    assert figures['failback_recovery_s'] < 10
-    assert figures['failover_rejoin_failed'] == figures['failback_rejoin_failed'] == 0
-    assert pool_stats[stats.CONNECTIONS_CREATED] >= 2  # new ones on each new primary
+    assert pool_stats[stats.CONNECTIONS_CREATED] >= 2  # new ones on the new primary
+    if FULL:
+        assert figures['failback_recovery_s'] < 10
+        assert figures['failover_rejoin_failed'] == figures['failback_rejoin_failed'] == 0
 
 
 # -- through the pooled ENGINE -------------------------------------------------
 
-def test_writes_through_django_survive_a_failover_and_back_with_no_lost_commit(pair):
+def test_writes_through_django_survive_a_failover_with_no_lost_commit(pair):
+    # And the way back, where DBPOOL_FAILOVER is 'full'.
     settings_dict = dict(connections['default'].settings_dict, **pair.settings())
     settings_dict['OPTIONS'] = {
         'MAX_CONNS': THREADS, 'MIN_CONNS': 0, 'POOL_TIMEOUT': 5,
@@ -197,6 +212,7 @@ def test_writes_through_django_survive_a_failover_and_back_with_no_lost_commit(p
 
 # -- through the core pool ---------------------------------------------------
 
+@full_only
 @pytest.mark.parametrize('driver', available_drivers(), ids=lambda driver: driver.__name__)
 def test_writes_through_the_core_pool_survive_a_failover_and_back_with_no_lost_commit(
         pair, driver):
@@ -279,6 +295,7 @@ def test_a_write_a_fenced_primary_refuses_closes_its_connection_at_the_end_of_th
         assert pair.execute("SELECT count(*) FROM failover_writes WHERE id = 3") == '1'
 
 
+@full_only
 def test_writes_through_django_move_to_a_new_primary_when_the_old_one_is_fenced_not_stopped(
         pair):
     with extra_alias('fenced', fenced_alias_settings(pair)):
