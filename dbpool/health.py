@@ -113,6 +113,32 @@ def session_time_zone(connection):
         return None
 
 
+def reports_read_only(connection, target='read-write'):
+    """True when the server last reported that it cannot take the writes ``target`` wants.
+
+    PostgreSQL 14+ reports ``in_hot_standby`` and
+    ``default_transaction_read_only`` to the client whenever they change,
+    with the answer to a query: reading them costs no round trip, and says
+    what the server was when last heard from. As libpq's own
+    target_session_attrs check: 'primary' means not in hot standby,
+    'read-write' also not read-only by default. An older server reports
+    neither, and passes.
+    """
+    try:
+        pgconn = getattr(connection, 'pgconn', None)
+        if pgconn is not None:  # psycopg 3: libpq's PQparameterStatus, as bytes
+            if pgconn.parameter_status(b'in_hot_standby') == b'on':
+                return True
+            return (target == 'read-write'
+                    and pgconn.parameter_status(b'default_transaction_read_only') == b'on')
+        if connection.get_parameter_status('in_hot_standby') == 'on':  # psycopg2
+            return True
+        return (target == 'read-write'
+                and connection.get_parameter_status('default_transaction_read_only') == 'on')
+    except Exception:
+        return False  # closed: the pool's other checks see to that
+
+
 def is_closed(connection):
     """True when the driver already knows the connection is unusable."""
     pgconn = getattr(connection, 'pgconn', None)

@@ -1,6 +1,8 @@
 """Parse and check the pool's OPTIONS keys into a plain PoolOptions object."""
 from __future__ import absolute_import, division, print_function
 
+import os
+
 from dbpool.pycompat import integer_types, string_types
 
 RESET_AUTO = 'auto'          # reset a session only when it may have changed
@@ -35,11 +37,18 @@ DEFAULTS = {
 }
 OPTION_NAMES = frozenset(DEFAULTS)
 
+# libpq's target_session_attrs values that want a server taking writes. A
+# pool given one checks, at checkout, that the server has not reported
+# itself read-only since (dbpool.health.reports_read_only): decided here,
+# once per pool, so a pool without one pays nothing for it.
+WRITABLE_TARGETS = ('read-write', 'primary')
+
 
 class PoolOptions(object):
     """The checked pool settings of one database alias."""
 
-    __slots__ = tuple(name.lower() for name in DEFAULTS)
+    # writable_target: read from the driver's own OPTIONS key, not ours.
+    __slots__ = tuple(name.lower() for name in DEFAULTS) + ('writable_target',)
 
     def __init__(self, **values):
         for name in self.__slots__:
@@ -124,7 +133,20 @@ def parse_pool_options(options, where):
             'CREDENTIALS', values['CREDENTIALS'],
             'a callable taking (alias, params) that returns the password or a dict of '
             'connection parameters'),
+        writable_target=writable_target(options),
     )
+
+
+def writable_target(options, environ=None):
+    """'read-write' or 'primary' when connections must reach a primary, else None.
+
+    That is libpq's target_session_attrs, from OPTIONS (the driver gets it
+    unchanged) or, as libpq reads it, from PGTARGETSESSIONATTRS.
+    """
+    value = options.get('target_session_attrs')
+    if value is None:
+        value = (os.environ if environ is None else environ).get('PGTARGETSESSIONATTRS')
+    return value if value in WRITABLE_TARGETS else None
 
 
 class _Checker(object):

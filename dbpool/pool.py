@@ -239,6 +239,9 @@ class ConnectionPool(object):
                 if not self._healthy(connection):
                     self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
                     return False
+            if (options.writable_target is not None
+                    and health.reports_read_only(connection, options.writable_target)):
+                return self._still_writable(entry)
         except BaseException:
             # Interrupted mid-ping: the session is in an unknown state.
             self._discard(entry, stats.DISCARD_BROKEN)
@@ -254,6 +257,24 @@ class ConnectionPool(object):
             return True
         self._count(stats.HEALTH_CHECK_FAILURES)
         return False
+
+    def _still_writable(self, entry):
+        """Ping an idle ``entry`` whose server reported itself read-only; discard it if still so.
+
+        The report is as of the session's last answer: a standby promoted
+        since says so with the next one, and stays. An old primary that came
+        back as a standby, or a standby a multi-host list reached, does not.
+        """
+        connection = entry.connection
+        options = self.options
+        self._count(stats.HEALTH_CHECKS)
+        if not health.ping(connection, options.test_on_borrow_query, options.ping_timeout):
+            self._discard(entry, stats.DISCARD_BROKEN, keep_slot=True)
+            return False
+        if health.reports_read_only(connection, options.writable_target):
+            self._discard(entry, stats.DISCARD_READ_ONLY, keep_slot=True)
+            return False
+        return True
 
     def _open_in_slot(self):
         """Open a connection in a slot the caller reserved, and check it out."""

@@ -47,11 +47,13 @@ DISCARD_IN_ATOMIC = 'closed_in_atomic'  # Django closed it inside atomic()
 DISCARD_RETIRED = 'retired'            # its pool was closed or replaced
 DISCARD_LEAKED = 'leaked'              # its borrower died without a checkin
 DISCARD_UNUSABLE = 'unusable'          # Django's own health check rejected it
+DISCARD_READ_ONLY = 'read_only'        # its server reported itself read-only (a standby)
 DISCARD_REASONS = (DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_LIFETIME,
                    DISCARD_IDLE, DISCARD_IN_ATOMIC, DISCARD_RETIRED, DISCARD_LEAKED,
-                   DISCARD_UNUSABLE)
+                   DISCARD_UNUSABLE, DISCARD_READ_ONLY)
 # The reasons that mean something went wrong (logged at WARNING, the rest at INFO).
-FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSABLE])
+FAILURE_REASONS = frozenset([DISCARD_BROKEN, DISCARD_RESET_FAILED, DISCARD_UNUSABLE,
+                             DISCARD_READ_ONLY])
 
 COUNTERS = (CHECKOUTS, CHECKOUTS_WAITED, CHECKOUT_TIMEOUTS, WAIT_MS_TOTAL, WAIT_MS_MAX,
             CONNECTIONS_CREATED, CONNECT_FAILURES, HEALTH_CHECKS, HEALTH_CHECK_FAILURES, RESETS,

@@ -10,7 +10,7 @@ import weakref
 
 from django.core.exceptions import ImproperlyConfigured
 
-from dbpool import leaks, registry, secrets, stats, tracking
+from dbpool import health, leaks, registry, secrets, stats, tracking
 from dbpool.compat import CreationHooks
 from dbpool.db import borrowers, credentials, health_checks, scope, signals, stats_export
 from dbpool.db import errors as django_errors
@@ -313,6 +313,12 @@ class PoolingMixin(object):
             pool.discard(entry, stats.DISCARD_IN_ATOMIC)
         elif rejected:
             pool.discard(entry, stats.DISCARD_UNUSABLE)
+        elif (pool.options.writable_target is not None
+              and health.reports_read_only(entry.connection, pool.options.writable_target)):
+            # Its server turned read-only (a write failed with SQLSTATE 25006
+            # and the server said so with the error): the next request gets a
+            # new connection, which target_session_attrs sends to the primary.
+            pool.discard(entry, stats.DISCARD_READ_ONLY)
         else:
             pool.checkin(entry, untouched=self._dbpool_untouched)
 

@@ -35,6 +35,10 @@ HBA = ('# written by dbpool.testing.pgcluster: passwords only, loopback only\n'
        'local all all scram-sha-256\n'
        'host all all 127.0.0.1/32 scram-sha-256\n'
        'host all all ::1/128 scram-sha-256\n')
+# With replication=True: streaming standbys (dbpool.testing.replication)
+# connect on loopback with the same password.
+REPLICATION_HBA = ('host replication all 127.0.0.1/32 scram-sha-256\n'
+                   'host replication all ::1/128 scram-sha-256\n')
 
 
 def _which(name):
@@ -150,10 +154,19 @@ class PgCluster(object):
     host = LOOPBACK
 
     def __init__(self, port=None, password='dbpool-secret', user='dbpool',
-                 dbname='dbpool', base_dir=None, extra_conf=None):
+                 dbname='dbpool', base_dir=None, extra_conf=None, replication=False):
         self.port, self.user, self.dbname = port, user, dbname
         self.password = password
         self.extra_conf = dict(extra_conf or {})
+        # Standbys may stream from it, and it may be rewound to follow one
+        # (pg_rewind needs wal_log_hints or data checksums, and full page
+        # writes on its source). A commit is acknowledged once its WAL is
+        # written, so a standby can have it: what failover tests count.
+        self.replication = replication
+        if replication:
+            self.extra_conf.setdefault('wal_log_hints', True)
+            self.extra_conf.setdefault('full_page_writes', True)
+            self.extra_conf.setdefault('synchronous_commit', True)
         self._fixed_port = port is not None
         self._parent_dir = base_dir  # our temp dir is made inside it
         self.base_dir = self.data_dir = self.log_file = None  # see start()
@@ -321,7 +334,7 @@ class PgCluster(object):
             raise RuntimeError('initdb failed (exit %s):\n%s' % (code, out))
         # initdb -A already asks for passwords everywhere; our own pg_hba
         # keeps that true whatever initdb's defaults become.
-        self._write_data_file('pg_hba.conf', HBA)
+        self._write_data_file('pg_hba.conf', HBA + REPLICATION_HBA * self.replication)
         with open(os.path.join(self.data_dir, 'postgresql.conf'), 'a') as f:
             f.write("\ninclude 'dbpool.conf'\n")
 
