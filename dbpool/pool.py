@@ -135,6 +135,42 @@ class ConnectionPool(object):
             stats.notify(self, stats.EVENT_WAIT, waited)
         return entry
 
+    def lend_again(self, entry, idle_at_most):
+        """Lend ``entry`` again to the borrower that gave it back untouched, if it is still idle.
+
+        For transaction-scoped checkout: the borrower's next statement takes
+        back the connection it left (returned with checkin(untouched=True))
+        when nobody took it meanwhile and it sat idle at most
+        ``idle_at_most`` seconds. Then nothing about it is checked: request
+        scope would have held it over the same pause without a look. True
+        when lent; else the caller checks out as usual.
+        """
+        now = monotonic()
+        if (now - entry.returned_at > idle_at_most or entry.is_expired(now)
+                or entry.pid != current_pid()):
+            return False
+        with self._lock:
+            idle = self._idle
+            if self._closed or not idle:
+                return False
+            if idle[-1] is entry:
+                idle.pop()
+            else:
+                try:
+                    idle.remove(entry)
+                except ValueError:
+                    return False  # lent to someone else meanwhile
+            self._in_use.add(entry)
+            self._counters[stats.CHECKOUTS] += 1
+            self._waits[0] += 1
+        entry.checkouts += 1
+        entry.lend()
+        entry.borrowed_at = now
+        entry.leak_reported = False
+        if stats.LISTENERS:
+            stats.notify(self, stats.EVENT_WAIT, 0.0)
+        return True
+
     def _take(self, timeout):
         """(An idle entry, or None when the caller now holds a slot to open one; seconds waited)."""
         with self._lock:

@@ -31,7 +31,7 @@ class ConnectionHooks(object):
     def _cursor(self):
         if self._dbpool_entry is not None:
             self._dbpool_drop_inherited()
-        if self.connection is None:
+        if self.connection is None and not self._dbpool_unpark():
             self.connection = self._dbpool_checkout(self._dbpool_connection_params())
             self._dbpool_set_up_session()
             # Once per physical connection (see dbpool.db.signals).
@@ -49,6 +49,9 @@ class ConnectionHooks(object):
         scope.statement_done(self)
 
     def close(self):
+        # Called at the end of each request: from here the next statement's
+        # checkout looks at its connection as usual.
+        self._dbpool_parked = None
         if self._dbpool_entry is None:
             return super(ConnectionHooks, self).close()
         try:

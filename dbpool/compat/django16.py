@@ -52,7 +52,7 @@ class ConnectionHooks(object):
             return  # as Django's own, which does nothing then
         if self.alias == self.no_db_alias:
             return super(ConnectionHooks, self).ensure_connection()
-        if self._dbpool_fast_connect():
+        if self._dbpool_unpark() or self._dbpool_fast_connect():
             return
         try:
             super(ConnectionHooks, self).ensure_connection()
@@ -65,6 +65,12 @@ class ConnectionHooks(object):
         if self._dbpool_entry is None:
             return super(ConnectionHooks, self)._close()
         self._dbpool_checkin()
+
+    def close_if_unusable_or_obsolete(self):
+        # Called at each end and start of a request: from here the next
+        # statement's checkout looks at its connection as usual.
+        self._dbpool_parked = None
+        super(ConnectionHooks, self).close_if_unusable_or_obsolete()
 
     def _set_autocommit(self, autocommit):
         connection = self.connection

@@ -158,7 +158,9 @@ class PoolingMixin(object):
     _dbpool_scoped = False
     _dbpool_pinned = False
     _dbpool_cursor_mark = None
-    _dbpool_untouched = False  # the close under way ends a borrow whose session is untouched
+    # (entry, pool) given back untouched after a statement, for this wrapper
+    # to take again at its next one (dbpool.db.scope); dropped at a request's end.
+    _dbpool_parked = None
 
     def __init__(self, *args, **kwargs):
         # Forwarded untouched: the keywords differ between releases.
@@ -320,7 +322,37 @@ class PoolingMixin(object):
             # new connection, which target_session_attrs sends to the primary.
             pool.discard(entry, stats.DISCARD_READ_ONLY)
         else:
-            pool.checkin(entry, untouched=self._dbpool_untouched)
+            pool.checkin(entry)
+
+    def _dbpool_park(self):
+        """Give the connection back untouched after a statement, for this wrapper to take again.
+
+        Not through Django's close(): the wrapper stays as connect() left
+        it, so that taking the same connection back (_dbpool_unpark) needs
+        nothing set again. The next statement checks out as usual if
+        another borrower took it meanwhile.
+        """
+        entry, pool = self._dbpool_entry, self._dbpool_pool
+        self._dbpool_entry = self._dbpool_pool = None
+        self._dbpool_scoped = False
+        self._dbpool_given_back = entry.connection
+        self._dbpool_parked = (entry, pool)
+        self.connection = None
+        pool.checkin(entry, untouched=True)
+
+    def _dbpool_unpark(self):
+        """Take back the connection this wrapper parked, if still idle; True when it did."""
+        parked = self._dbpool_parked
+        if parked is None:
+            return False
+        self._dbpool_parked = None
+        entry, pool = parked
+        if not pool.lend_again(entry, scope.PARKED_AT_MOST_S):
+            return False
+        self._dbpool_hold(entry, pool)
+        self.connection = entry.connection
+        signals.after_lent_again(self)
+        return True
 
     def _dbpool_holds_given_back(self):
         """True when wrapper.connection is one this wrapper already gave back."""

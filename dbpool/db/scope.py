@@ -26,6 +26,12 @@ from __future__ import absolute_import, division, print_function
 from dbpool import health, stats
 from dbpool.options import SCOPE_TRANSACTION as TRANSACTION
 
+# A connection given back after a statement is taken back by the same
+# borrower's next statement without a look at it (no ping, no check that
+# the server is still there) when it sat idle at most this long and the
+# request has not ended: request scope would have held it over the pause.
+PARKED_AT_MOST_S = 1.0
+
 # What a driver cursor keeps on the client once its statement is done: read
 # from it after the connection went back. Anything else (a method such as
 # callproc or copy_expert, the raw driver cursor) needs the connection, and
@@ -249,13 +255,7 @@ def statement_done(db):
         return
     for cursor in list(db._dbpool_scoped_cursors):
         cursor._read_ahead()
-    # Django's own close() (a wrapper stacked on ours forgets what it knew
-    # of the session there), whose checkin knows the session is untouched.
-    db._dbpool_untouched = True
-    try:
-        db.close()
-    finally:
-        db._dbpool_untouched = False
+    db._dbpool_park()
 
 
 def _pin(db, pool):

@@ -110,6 +110,13 @@ def after_checkout(wrapper):
         connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=new)
 
 
+def after_lent_again(wrapper):
+    """The wrapper took back the connection it gave back after its last statement."""
+    scope.begin_borrow(wrapper)
+    if connection_checked_out.receivers:
+        connection_checked_out.send(sender=wrapper.__class__, connection=wrapper, new=False)
+
+
 def _connect_changed_session(entry):
     # The first connect() of a physical connection may leave what belongs to
     # its borrower: django-tenants sets the tenant's search_path inside it,
