@@ -66,9 +66,15 @@ class ConnectionHooks(object):
             return super(ConnectionHooks, self)._close()
         self._dbpool_checkin()
 
-    def close_if_unusable_or_obsolete(self):
-        # Called at each end and start of a request: from here the next
+    def close(self):
+        # The end of a request (or a close of one's own): from here the next
         # statement's checkout looks at its connection as usual.
+        self._dbpool_parked = None
+        super(ConnectionHooks, self).close()
+
+    def close_if_unusable_or_obsolete(self):
+        # Called at each end and start of a request, also when it holds no
+        # connection (then it does not call close()).
         self._dbpool_parked = None
         super(ConnectionHooks, self).close_if_unusable_or_obsolete()
 

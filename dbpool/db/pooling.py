@@ -260,13 +260,12 @@ class PoolingMixin(object):
         leaves it. True when connected; else Django's connect() runs, and
         gets the entry taken here, if any.
         """
-        last = self._dbpool_last_pool
-        settings_dict = self.settings_dict
-        if (last is None or last[3] is None or last[2].closed
-                or getattr(self, 'in_atomic_block', False)
-                or settings_dict != last[3] or self._dbpool_session_identity() != last[1]):
+        if getattr(self, 'in_atomic_block', False):
             return False
-        pool = last[2]
+        pool = self._dbpool_same_target()
+        if pool is None:
+            return False
+        settings_dict = self.settings_dict
         try:
             entry = self._dbpool_take(pool)
         except PoolClosed:
@@ -293,6 +292,14 @@ class PoolingMixin(object):
         self.run_on_commit = []
         signals.after_checkout(self)
         return True
+
+    def _dbpool_same_target(self):
+        """The pool of this wrapper's last connect(), if its settings and session identity still hold."""
+        last = self._dbpool_last_pool
+        if (last is None or last[3] is None or last[2].closed
+                or self.settings_dict != last[3] or self._dbpool_session_identity() != last[1]):
+            return None
+        return last[2]
 
     def _dbpool_give_back_pending(self):
         """Check in an entry the fast path took if Django's connect() failed before using it."""
@@ -347,7 +354,8 @@ class PoolingMixin(object):
             return False
         self._dbpool_parked = None
         entry, pool = parked
-        if not pool.lend_again(entry, scope.PARKED_AT_MOST_S):
+        if pool is not self._dbpool_same_target() or not pool.lend_again(
+                entry, scope.PARKED_AT_MOST_S):
             return False
         self._dbpool_hold(entry, pool)
         self.connection = entry.connection

@@ -73,6 +73,7 @@ request_scope_only = pytest.mark.skipif(
     reason='holds a connection between statements, which transaction scope gives back')
 
 if TEST_SCOPE != 'request':
+    import django.db  # noqa: F401 - loads the backend (and dbpool.compat) the way Django does
     from dbpool import options as _options
     from dbpool.db import pooling as _pooling
 

@@ -77,6 +77,26 @@ def test_a_statement_outside_a_transaction_gives_the_connection_back_for_other_t
         assert counted[stats.PINNED] == 0
 
 
+def test_the_next_statement_takes_back_the_connection_without_a_look_until_the_request_ends():
+    # TEST_ON_BORROW pings at every checkout: only the request's first
+    # borrow is one; its later statements take back the connection they
+    # left, as request scope would have held it.
+    with extra_alias('scoped', scoped_settings(TEST_ON_BORROW=True)) as wrapper:
+        backend_pid(wrapper.cursor())  # opens the connection (a new one is not pinged)
+        wrapper.close()
+        before = pool_of(wrapper).stats()
+        for request in (1, 2):
+            cursor = wrapper.cursor()
+            pids = set(backend_pid(cursor) for _ in range(3))
+            cursor.close()
+            wrapper.close()  # the request's end
+            counted = pool_of(wrapper).stats()
+            assert len(pids) == 1
+            assert counted[stats.HEALTH_CHECKS] - before[stats.HEALTH_CHECKS] == request
+            assert (counted[stats.RETURNED_BETWEEN_STATEMENTS]
+                    - before[stats.RETURNED_BETWEEN_STATEMENTS]) == 3 * request
+
+
 def test_request_scope_keeps_the_connection_until_the_request_ends():
     with extra_alias('whole', scoped_settings('dbpool-whole', CHECKOUT_SCOPE='request',
                                               POOL_TIMEOUT=0.3)) as wrapper:
