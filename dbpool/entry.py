@@ -16,7 +16,7 @@ class PoolEntry(object):
 
     __slots__ = ('connection', 'pid', 'created_at', 'expires_at', 'returned_at',
                  'checkouts', 'doomed', 'borrowed_at', 'borrower', 'leak_reported',
-                 'owner_ref', 'reset_sql', 'clean', 'prepared', 'lease')
+                 'owner_ref', 'reset_sql', 'clean', 'prepared', 'set_up_again', 'lease')
 
     def __init__(self, connection, pid, max_lifetime):
         self.connection = connection
@@ -51,6 +51,11 @@ class PoolEntry(object):
         # connect()) and no reset has undone it since: a later checkout may
         # then skip that set-up.
         self.prepared = False
+        # True when the last checkin had to take away type adapters the
+        # session's set-up may have added since it ran (Django registers
+        # hstore when a migration creates it): the next checkout runs the
+        # set-up again, connection_created included.
+        self.set_up_again = False
 
     def lend(self):
         """Mark the entry checked out."""

@@ -458,6 +458,9 @@ class ConnectionPool(object):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
             if not tracking.restore_driver(connection, entry.clean, timeout):
                 return stats.DISCARD_RESET_FAILED, stats.RESETS
+            if tracking.adapters_taken_away(connection):
+                entry.set_up_again = True
+                entry.prepared = False
             if (self.options.reset_on_return == RESET_AUTO
                     and not self._needs_reset(connection, entry.clean, now)):
                 return None, stats.RESETS_SKIPPED

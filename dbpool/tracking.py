@@ -72,6 +72,7 @@ _BY_CONTENT = frozenset(['notices', 'notifies', 'string_types', 'binary_types',
                          '_adapters._dumpers', '_adapters._dumpers_by_oid',
                          '_adapters._loaders'])
 _ADAPTERS = '_adapters.'
+_TYPECASTERS = frozenset(['string_types', 'binary_types'])  # psycopg2's, per connection
 # psycopg 3's settings are read below their properties (each a Python call
 # on every checkin) and put back through them, which check the value.
 _PUBLIC = {'_isolation_level': 'isolation_level', '_read_only': 'read_only',
@@ -444,6 +445,10 @@ def _restore(connection, clean):
     for name, now, value, original in zip(clean[3], current, clean[1], clean[2]):
         if now == value:
             continue
+        if name.startswith(_ADAPTERS) or name in _TYPECASTERS:
+            # Also what the session's set-up would add now (see
+            # adapters_taken_away): it is asked to run again.
+            connection._dbpool_adapters_taken = True
         if name.startswith(_ADAPTERS):
             if not adapters_done:
                 _restore_adapters(connection)
@@ -466,6 +471,19 @@ def _restore(connection, clean):
                 original.extend(value)
         else:
             setattr(connection, _PUBLIC.get(name, name), value)
+
+
+def adapters_taken_away(connection):
+    """True (once) when the last restore_driver() took type adapters off ``connection``.
+
+    They may include some the session's own set-up registered after it
+    ran (Django's contrib.postgres registers hstore on the connection a
+    migration created it on): the caller has the set-up run again.
+    """
+    taken = getattr(connection, '_dbpool_adapters_taken', False)
+    if taken:
+        connection._dbpool_adapters_taken = False
+    return taken
 
 
 def _restore_adapters(connection):

@@ -34,8 +34,10 @@ class ConnectionHooks(object):
         if self.connection is None and not self._dbpool_unpark():
             self.connection = self._dbpool_checkout(self._dbpool_connection_params())
             self._dbpool_set_up_session()
-            # Once per physical connection (see dbpool.db.signals).
-            if self._dbpool_entry.is_first_checkout():
+            # Once per physical connection, and again after a checkin took
+            # type adapters away (see dbpool.db.signals).
+            entry = self._dbpool_entry
+            if entry.is_first_checkout() or entry.set_up_again:
                 signals.send_connection_created(self)
             signals.after_checkout(self)
         made = self._dbpool_cursors_made()

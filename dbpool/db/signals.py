@@ -57,7 +57,7 @@ def _send_unless_reused(sender, **named):
     entry = getattr(wrapper, '_dbpool_entry', None)
     if entry is None:
         return Signal.send(connection_created, sender, **named)
-    if not entry.is_first_checkout():
+    if not (entry.is_first_checkout() or entry.set_up_again):
         return []
     return _send_keeping_settings(wrapper, sender, named)
 
@@ -72,6 +72,7 @@ def _send_keeping_settings(wrapper, sender, named):
     # undo it: one round trip before and one after, once per physical
     # connection, and none without receivers (the usual case).
     pool, entry = wrapper._dbpool_pool, wrapper._dbpool_entry
+    entry.set_up_again = False
     # Judged before the receivers run: what they set is kept, and clean.
     wrapper._dbpool_connect_changed = _connect_changed_session(entry)
     watch = pool.resets_session() and _has_receivers(connection_created)
