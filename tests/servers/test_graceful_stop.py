@@ -84,13 +84,18 @@ class Load(object):
         self.results = []  # (started, ended, status or the exception)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._threads = [threading.Thread(target=self._client) for _ in range(clients)]
+        # Started a slow request's share apart, so that the clients do not
+        # finish their requests together (then none would be in flight when
+        # the test sends SIGTERM).
+        self._threads = [threading.Thread(target=self._client, args=(SLOW_S * index / clients,))
+                         for index in range(clients)]
 
     def start(self):
         for thread in self._threads:
             thread.start()
 
-    def _client(self):
+    def _client(self, delay):
+        time.sleep(delay)
         while not self._stopping.is_set():
             started = time.time()
             try:
