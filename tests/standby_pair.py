@@ -7,8 +7,23 @@ from __future__ import absolute_import, division, print_function
 
 import time
 
-from dbpool.testing.pgcluster import PgCluster
+import pytest
+
+from dbpool.testing.pgcluster import PgCluster, find_pg_bin
 from dbpool.testing.replication import follow, make_standby, promote, query
+
+
+def make_pair():
+    """A private primary and standby (skipped without pg_basebackup and pg_rewind)."""
+    from tests.support import required_tools
+    try:
+        find_pg_bin('pg_basebackup')
+        find_pg_bin('pg_rewind')
+    except RuntimeError as exc:
+        if 'postgresql-server' in required_tools():
+            raise
+        pytest.skip('a streaming standby needs the PostgreSQL server programs: %s' % exc)
+    return StandbyPair()
 
 
 class StandbyPair(object):

@@ -9,9 +9,9 @@ import pytest
 
 from dbpool import health, stats
 from dbpool.options import parse_pool_options, writable_target
-from dbpool.testing.pgcluster import find_pg_bin
 from tests.core.conftest import PoolFactory, backend_pid, run_sql
-from tests.support import connect_kwargs, database, required_tools
+from tests.standby_pair import make_pair
+from tests.support import connect_kwargs, database
 
 
 def server_port(connection):
@@ -20,19 +20,6 @@ def server_port(connection):
 
 def sqlstate(exc):
     return getattr(exc, 'sqlstate', None) or getattr(exc, 'pgcode', None)
-
-
-def make_pair():
-    """A private primary and standby (skipped without pg_basebackup and pg_rewind)."""
-    try:
-        find_pg_bin('pg_basebackup')
-        find_pg_bin('pg_rewind')
-    except RuntimeError as exc:
-        if 'postgresql-server' in required_tools():
-            raise
-        pytest.skip('a streaming standby needs the PostgreSQL server programs: %s' % exc)
-    from tests.standby_pair import StandbyPair
-    return StandbyPair()
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from django.db import connections, transaction
 from dbpool import stats
 from dbpool.options import parse_pool_options
 from dbpool.pool import ConnectionPool
-from dbpool.testing.pgcluster import find_pg_bin
 from dbpool.testing.replication import in_recovery
 from tests.backends.djangocompat import HAS_ATOMIC, close_all, extra_alias
-from tests.support import available_drivers, connect_kwargs, required_tools
+from tests.standby_pair import make_pair
+from tests.support import available_drivers, connect_kwargs
 
 READ_ONLY = '25006'  # read_only_sql_transaction: "cannot execute INSERT in a read-only transaction"
 # The whole scenario (failover, the old primary rejoining, the switch back;
@@ -45,15 +45,7 @@ SWITCH_LIMIT_S = 20.0
 @pytest.fixture
 def pair():
     """A private primary and standby (skipped without pg_basebackup and pg_rewind)."""
-    try:
-        find_pg_bin('pg_basebackup')
-        find_pg_bin('pg_rewind')
-    except RuntimeError as exc:
-        if 'postgresql-server' in required_tools():
-            raise
-        pytest.skip('a streaming standby needs the PostgreSQL server programs: %s' % exc)
-    from tests.standby_pair import StandbyPair
-    pair = StandbyPair()
+    pair = make_pair()
     pair.execute('CREATE TABLE failover_writes (id integer PRIMARY KEY)')
     yield pair
     pair.destroy()
