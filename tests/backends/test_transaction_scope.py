@@ -132,9 +132,9 @@ def test_a_closed_cursor_refuses_statements_after_its_connection_went_back():
         cursor.close()
         assert wrapper.connection is None
         with pytest.raises(Exception) as caught:
+            # (Django 1.6-1.7 check out first, to ask about autocommit.)
             cursor.execute('SELECT 1')
         assert 'closed' in str(caught.value)
-        assert wrapper.connection is None
 
 
 def test_an_open_cursor_reads_its_rows_before_another_cursors_statement_gives_the_connection_back():
