@@ -10,8 +10,8 @@ from __future__ import absolute_import, division, print_function
 import collections
 import logging
 import threading
-from bisect import bisect_left
 import time
+from bisect import bisect_left
 
 from dbpool import health, leaks, stats, tracking
 from dbpool.entry import PoolEntry
@@ -127,13 +127,17 @@ class ConnectionPool(object):
             # dead was discarded keeping its slot, so a pool of dead
             # connections heals without the caller seeing an error.
             entry = self._open_in_slot()
+        self._lend(entry, now, waited)
+        entry.borrower = borrower
+        return entry
+
+    def _lend(self, entry, now, waited):
+        # The entry is the caller's from ``now``.
         entry.lend()
         entry.borrowed_at = now
         entry.leak_reported = False
-        entry.borrower = borrower
         if stats.LISTENERS:
             stats.notify(self, stats.EVENT_WAIT, waited)
-        return entry
 
     def lend_again(self, entry, idle_at_most):
         """Lend ``entry`` again to the borrower that gave it back untouched, if it is still idle.
@@ -164,11 +168,7 @@ class ConnectionPool(object):
             self._counters[stats.CHECKOUTS] += 1
             self._waits[0] += 1
         entry.checkouts += 1
-        entry.lend()
-        entry.borrowed_at = now
-        entry.leak_reported = False
-        if stats.LISTENERS:
-            stats.notify(self, stats.EVENT_WAIT, 0.0)
+        self._lend(entry, now, 0.0)
         return True
 
     def _take(self, timeout):
@@ -500,17 +500,18 @@ class ConnectionPool(object):
     def session_untouched(self, entry):
         """True when ``entry``, still checked out, could go to another borrower as it is.
 
-        That is when its checkin would send nothing: no transaction open,
-        the driver object as lent, and the session provably as clean as its
-        baseline (RESET_ON_RETURN='auto'). A look only: the entry stays
-        checked out. Transaction-scoped checkout asks after each statement.
+        That is when its checkin would send nothing: the driver object as
+        lent, and the session provably as clean as its baseline
+        (RESET_ON_RETURN='auto'). Call it with no transaction open
+        (health.is_idle_in_autocommit): transaction-scoped checkout asks
+        after each statement that ended outside one. A look only: the entry
+        stays checked out.
         """
         clean = entry.clean
         if clean is None or self.options.reset_on_return != RESET_AUTO:
             return False
         connection = entry.connection
-        return (health.is_idle_in_autocommit(connection)
-                and clean[4](connection) == clean[1]
+        return (clean[4](connection) == clean[1]
                 and not self._needs_reset(connection, clean, monotonic()))
 
     def note(self, counter):

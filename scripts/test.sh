@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test matrix: every tox cell, two at a time, each on its own
 # throwaway PostgreSQL (or on DATABASE_URL when it is set); then the quick
-# subset of Django's own test suite, stock ENGINE vs ours, on six
-# configurations (djangosuite/README.md).
+# subset of Django's own test suite, stock ENGINE vs ours, on nine
+# configurations, three with transaction-scoped pools (djangosuite/README.md).
 # Extra arguments go to tox alone, e.g.  scripts/test.sh -e py313-dj61-psycopg3
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -9,7 +9,8 @@ same names, so the backends never branch on the Django version:
   the era: ``_dbpool_open_physical(params)`` opens a connection as stock
   Django does, ``_dbpool_driver()`` is the driver module, ``_dbpool_session_identity()`` lists what Django applies to a
   session outside the connection parameters (isolation level, role, time
-  zone), ``_dbpool_time_zone()`` is the zone Django sets on each connection;
+  zone), ``_dbpool_time_zone()`` is the zone Django sets on each connection,
+  ``_dbpool_connect()`` checks a connection out with no statement to run;
 - ``CreationHooks``: a mixin for the creation class (test databases);
 - ``NO_DB_ALIAS``: the alias of Django's maintenance connections.
 

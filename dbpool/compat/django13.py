@@ -79,6 +79,10 @@ class ConnectionHooks(object):
                 conn_params[param] = settings_dict[key]
         return conn_params
 
+    def _dbpool_connect(self):
+        """Check a connection out now, with no statement to run (1.3-1.5: through _cursor)."""
+        self._cursor().close()
+
     def _dbpool_open_physical(self, conn_params):
         """Open a real connection the way stock Django does."""
         return Database.connect(**conn_params)

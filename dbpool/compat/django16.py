@@ -112,6 +112,10 @@ class ConnectionHooks(object):
         """The driver arguments, without our keys (what get_new_connection receives)."""
         return self.get_connection_params()
 
+    def _dbpool_connect(self):
+        """Check a connection out now, with no statement to run (Django's ensure_connection)."""
+        self.ensure_connection()
+
     def _dbpool_open_physical(self, conn_params):
         """Open a real connection the way stock Django does."""
         return super(ConnectionHooks, self).get_new_connection(conn_params)

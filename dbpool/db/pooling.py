@@ -309,12 +309,9 @@ class PoolingMixin(object):
 
     def _dbpool_checkin(self):
         """Give the current connection back (or close it: inside atomic(), or rejected)."""
-        entry, pool = self._dbpool_entry, self._dbpool_pool
+        entry, pool = self._dbpool_let_go()
         rejected = self._dbpool_rejected
-        self._dbpool_entry = self._dbpool_pool = None
-        self._dbpool_scoped = False
         self._dbpool_rejected = False
-        self._dbpool_given_back = entry.connection
         if getattr(self, 'in_atomic_block', False):  # atomic() arrived in 1.6
             # Django keeps the connection object on the wrapper after a close
             # inside atomic() and raises on its next use; the pool must not
@@ -339,13 +336,18 @@ class PoolingMixin(object):
         nothing set again. The next statement checks out as usual if
         another borrower took it meanwhile.
         """
+        entry, pool = self._dbpool_let_go()
+        self._dbpool_parked = (entry, pool)
+        self.connection = None
+        pool.checkin(entry, untouched=True)
+
+    def _dbpool_let_go(self):
+        """(entry, pool) of the current borrow, which this wrapper no longer holds."""
         entry, pool = self._dbpool_entry, self._dbpool_pool
         self._dbpool_entry = self._dbpool_pool = None
         self._dbpool_scoped = False
         self._dbpool_given_back = entry.connection
-        self._dbpool_parked = (entry, pool)
-        self.connection = None
-        pool.checkin(entry, untouched=True)
+        return entry, pool
 
     def _dbpool_unpark(self):
         """Take back the connection this wrapper parked, if still idle; True when it did."""

@@ -89,10 +89,10 @@ class ScopedCursor(object):
         db = self._db
         if self._closed:
             return self._cursor  # closed: it refuses statements as Django's does
-        if db.connection is None and hasattr(db, 'ensure_connection'):  # 1.6+
+        if db.connection is None:
             # Borrow again; the connection is usually the one this cursor
             # was made on, which then serves it again as it is.
-            db.ensure_connection()
+            db._dbpool_connect()
         if self._connection is None or self._connection is not db.connection:
             fresh = db._dbpool_cursor()
             try:
@@ -196,7 +196,7 @@ def begin_borrow(db):
     db._dbpool_scoped = pool.options.checkout_scope == TRANSACTION
     if db._dbpool_scoped:
         db._dbpool_pinned = False
-        db._dbpool_cursor_mark = getattr(db._dbpool_entry.connection, '_dbpool_cursors', None)
+        db._dbpool_cursor_mark = db._dbpool_cursors_made()
 
 
 def count_cursors(db, made_before):
@@ -214,8 +214,7 @@ def pin(connection):
     out if the wrapper holds none. Without effect in request scope.
     """
     if connection.connection is None:
-        connection.ensure_connection() if hasattr(connection, 'ensure_connection') \
-            else connection._cursor().close()
+        connection._dbpool_connect()
     if connection._dbpool_scoped:
         pin_for_raw_use(connection)
         _pin(connection, connection._dbpool_pool)
@@ -240,7 +239,7 @@ def statement_done(db):
     if not health.is_idle_in_autocommit(connection):
         return  # a transaction is open: it is the borrower's until it ends
     pool = db._dbpool_pool
-    if getattr(connection, '_dbpool_cursors', None) != db._dbpool_cursor_mark:
+    if db._dbpool_cursors_made() != db._dbpool_cursor_mark:
         # A cursor made on the driver connection behind Django's back: its
         # user may run more on it, on this session, at any time.
         pin_for_raw_use(db)
@@ -251,7 +250,7 @@ def statement_done(db):
         # again after the next statement (the cursor may close by then).
         _pin(db, pool)
         # A catalog read the pool may have made just now is not the borrower's.
-        db._dbpool_cursor_mark = getattr(connection, '_dbpool_cursors', None)
+        db._dbpool_cursor_mark = db._dbpool_cursors_made()
         return
     for cursor in list(db._dbpool_scoped_cursors):
         cursor._read_ahead()
